@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AuthConfig(AppConfig):
+    name = "apps.auth"
+    label = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Identity"

