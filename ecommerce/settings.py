@@ -90,9 +90,20 @@ DATABASES = build_databases(env, VAR_DIR)
 DATABASE_ROUTERS = ["ecommerce.db.ContextRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Parallel test workers (pytest-xdist) must not share Redis databases, topics or indexes.
+TEST_WORKER = int(env.str("PYTEST_XDIST_WORKER", default="gw0")[2:] or 0)
+
+
+def _per_worker_redis(url):
+    if not url or not TEST_WORKER:
+        return url
+    base, _, db = url.rstrip("/").rpartition("/")
+    return f"{base}/{(int(db) if db.isdigit() else 0) + 8 * TEST_WORKER}" if db.isdigit() else url
+
+
 # --- Cache (throttling, cart store, read caches) ----------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-CART_REDIS_URL = env.str("CART_REDIS_URL", default=REDIS_URL)
+REDIS_URL = _per_worker_redis(env.str("REDIS_URL", default=""))
+CART_REDIS_URL = _per_worker_redis(env.str("CART_REDIS_URL", default="")) or REDIS_URL
 
 
 def _cache(url, key_prefix, fallback_dir):
@@ -181,14 +192,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Events (outbox) ---------------------------------------------------------------------------
 EVENTS_TRANSPORT = env.str("EVENTS_TRANSPORT", default="inline")  # inline | kafka
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
-EVENTS_TOPIC_PREFIX = env.str("EVENTS_TOPIC_PREFIX", default="")
+EVENTS_TOPIC_PREFIX = env.str("EVENTS_TOPIC_PREFIX", default="") + (f"w{TEST_WORKER}_" if TEST_WORKER else "")
 EVENTS_SOURCE_SERVICE = env.str("EVENTS_SOURCE_SERVICE", default="ecommerce")
 OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=72)
 
 # --- Search ------------------------------------------------------------------------------------
 SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="database")  # database | elasticsearch
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="http://127.0.0.1:9200")
-ELASTICSEARCH_INDEX = env.str("ELASTICSEARCH_INDEX", default="products")
+ELASTICSEARCH_INDEX = env.str("ELASTICSEARCH_INDEX", default="products") + (f"_w{TEST_WORKER}" if TEST_WORKER else "")
 
 # --- Orders ------------------------------------------------------------------------------------
 ORDER_SHIPPING_COST = env.str("ORDER_SHIPPING_COST", default="9.18")
