@@ -4,6 +4,8 @@
 prefix it does not serve gets the contract's 404.
 """
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -39,6 +41,11 @@ for service, prefix in SERVICE_PREFIXES.items():
         urlpatterns += [
             path(f"{prefix}/health", health.liveness),
             path(f"{prefix}/", include(f"apps.{service}.api.urls")),
+            # The contract's collection roots have no trailing slash: "/orders" is the app's "" route.
+            path(
+                prefix,
+                include([p for p in import_module(f"apps.{service}.api.urls").urlpatterns if not str(p.pattern)]),
+            ),
         ]
 
 handler400 = "ecommerce.errors.bad_request"
