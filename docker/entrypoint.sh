@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# One image, many roles: the first argument names the role.
+#
+#   web                 gunicorn serving ecommerce.wsgi (GUNICORN_WORKERS, GUNICORN_THREADS, PORT)
+#   web-dev             Django's autoreloading development server (docker-compose.override.yml)
+#   worker              Celery worker (CELERY_CONCURRENCY)
+#   beat                Celery beat (periodic tasks: outbox pruning, ...)
+#   relay               outbox relay: manage.py relay_outbox
+#   consumer <group>    event consumer group: manage.py consume_events --group <group>
+#   migrate             migrate every context database (scripts/migrate.sh), then the admin
+#                       user when ADMIN_EMAIL and ADMIN_PASSWORD are set
+#   wait-migrations     wait (at most MIGRATIONS_WAIT_SECONDS) until every database is migrated
+#   healthcheck         the image's HEALTHCHECK: HTTP /health for web roles, else the role is alive
+#   manage <args>       any manage.py command
+#   anything else       executed as given (e.g. bash)
+set -euo pipefail
+cd /app 2>/dev/null || cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+ROLE_FILE=${ROLE_FILE:-/tmp/ecommerce-role}
+ALIASES=(default auth catalog orders search)
+
+remember_role() { echo "$1" >"$ROLE_FILE" 2>/dev/null || true; }
+
+wait_migrations() {
+  local deadline=$((SECONDS + ${MIGRATIONS_WAIT_SECONDS:-300}))
+  while :; do
+    local pending=""
+    for alias in "${ALIASES[@]}"; do
+      if ! "$PY" manage.py migrate --check --database="$alias" >/dev/null 2>&1; then
+        pending="$alias"
+        break
+      fi
+    done
+    [ -z "$pending" ] && { echo "every database is migrated"; return 0; }
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "database '$pending' still has unapplied migrations after ${MIGRATIONS_WAIT_SECONDS:-300}s" >&2
+      return 1
+    fi
+    echo "waiting for migrations ($pending)"
+    sleep 3
+  done
+}
+
+healthcheck() {
+  local role
+  role=$(cat "$ROLE_FILE" 2>/dev/null || echo web)
+  case "$role" in
+    web | web-dev)
+      exec "$PY" - <<'EOF'
+import os, sys, urllib.request
+url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health"
+try:
+    with urllib.request.urlopen(url, timeout=4) as response:
+        sys.exit(0 if response.status == 200 else 1)
+except Exception as exc:  # noqa: BLE001
+    print(f"{url}: {exc}", file=sys.stderr)
+    sys.exit(1)
+EOF
+      ;;
+    *) exit 0 ;; # the process is PID 1: if it died, the container is gone
+  esac
+}
+
+role=${1:-web}
+[ $# -gt 0 ] && shift
+
+case "$role" in
+  web)
+    remember_role web
+    exec gunicorn ecommerce.wsgi:application \
+      --bind "0.0.0.0:${PORT:-8000}" \
+      --worker-class gthread \
+      --workers "${GUNICORN_WORKERS:-2}" \
+      --threads "${GUNICORN_THREADS:-4}" \
+      --timeout "${GUNICORN_TIMEOUT:-30}" \
+      --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-20}" \
+      --max-requests "${GUNICORN_MAX_REQUESTS:-2000}" \
+      --max-requests-jitter 200 \
+      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
+      --access-logfile - \
+      "$@"
+    ;;
+  web-dev)
+    remember_role web-dev
+    exec "$PY" manage.py runserver "0.0.0.0:${PORT:-8000}" "$@"
+    ;;
+  worker)
+    remember_role worker
+    exec celery -A ecommerce worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@"
+    ;;
+  beat)
+    remember_role beat
+    exec celery -A ecommerce beat --loglevel "${LOG_LEVEL:-INFO}" \
+      --schedule "${VAR_DIR:-/app/var}/celerybeat-schedule" "$@"
+    ;;
+  relay)
+    remember_role relay
+    exec "$PY" manage.py relay_outbox "$@"
+    ;;
+  consumer)
+    if [ $# -lt 1 ]; then
+      echo "usage: consumer <group> (e.g. consumer search)" >&2
+      exit 64
+    fi
+    group=$1
+    shift
+    remember_role "consumer-$group"
+    exec "$PY" manage.py consume_events --group "$group" "$@"
+    ;;
+  migrate)
+    remember_role migrate
+    PYTHON="$PY" scripts/migrate.sh "$@"
+    if [ -n "${ADMIN_EMAIL:-}" ] && [ -n "${ADMIN_PASSWORD:-}" ]; then
+      "$PY" manage.py ensure_admin --email "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD"
+    fi
+    ;;
+  wait-migrations)
+    wait_migrations
+    ;;
+  healthcheck)
+    healthcheck
+    ;;
+  manage)
+    exec "$PY" manage.py "$@"
+    ;;
+  *)
+    exec "$role" "$@"
+    ;;
+esac
