@@ -3,7 +3,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 
 ADMIN_ROLE = "ADMIN"
 DEFAULT_ROLE = "Customer"
@@ -44,12 +44,20 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create(self, email, password, role_name, **fields):
+        """Every creation path (register, createsuperuser, ensure_admin) emits USER_CREATED in
+        the transaction that saves the user."""
+        from apps.auth import events
+        from ecommerce.db import alias_for
+
         if not email:
             raise ValueError("An email address is required.")
-        role = fields.pop("role", None) or Role.objects.filter(name=role_name).first()
-        user = self.model(email=self.normalize_email(email).lower(), role=role, **fields)
-        user.set_password(password)
-        user.save(using=self._db)
+        using = self._db or alias_for("auth")
+        with transaction.atomic(using=using):
+            role = fields.pop("role", None) or Role.objects.using(using).filter(name=role_name).first()
+            user = self.model(email=self.normalize_email(email), role=role, **fields)
+            user.set_password(password)
+            user.save(using=using)
+            events.user_created(user, using=using)
         return user
 
     def create_user(self, email, password=None, **fields):
@@ -87,3 +95,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def save(self, *args, **kwargs):
+        # One spelling per address, whatever the path (API, admin form, manager): the unique
+        # constraint and every lookup work on the lowercased address.
+        if self.email:
+            self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_admin(self):
+        return self.role_id is not None and self.role.name == ADMIN_ROLE
