@@ -195,6 +195,16 @@ KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:
 EVENTS_TOPIC_PREFIX = env.str("EVENTS_TOPIC_PREFIX", default="") + (f"w{TEST_WORKER}_" if TEST_WORKER else "")
 EVENTS_SOURCE_SERVICE = env.str("EVENTS_SOURCE_SERVICE", default="ecommerce")
 OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=72)
+# Relay (apps/events/relay.py): batch, idle poll, per-batch delivery timeout, retry backoff.
+EVENTS_RELAY_BATCH_SIZE = env.int("EVENTS_RELAY_BATCH_SIZE", default=500)
+EVENTS_RELAY_INTERVAL_SECONDS = env.float("EVENTS_RELAY_INTERVAL_SECONDS", default=0.2)
+EVENTS_RELAY_BACKOFF_MAX_SECONDS = env.int("EVENTS_RELAY_BACKOFF_MAX_SECONDS", default=300)
+KAFKA_DELIVERY_TIMEOUT_MS = env.int("KAFKA_DELIVERY_TIMEOUT_MS", default=15000)
+KAFKA_SESSION_TIMEOUT_MS = env.int("KAFKA_SESSION_TIMEOUT_MS", default=10000)
+# Inbox rows (ProcessedEvent) are kept longer than the broker keeps messages, then pruned.
+EVENTS_INBOX_RETENTION_HOURS = env.int("EVENTS_INBOX_RETENTION_HOURS", default=14 * 24)
+# Readiness fails when the broker is unreachable only if strict (the outbox lets writes go on).
+EVENTS_BROKER_READINESS_STRICT = env.bool("EVENTS_BROKER_READINESS_STRICT", default=False)
 
 # --- Search ------------------------------------------------------------------------------------
 SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="database")  # database | elasticsearch
@@ -211,6 +221,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
 WHITENOISE_AUTOREFRESH = DEBUG
 IMAGE_BASE_URL = env.str("IMAGE_BASE_URL", default="")
+# Image uploads (apps/images): size, decoded pixels (decompression bombs), frames, thumbnail box.
+IMAGE_MAX_UPLOAD_BYTES = env.int("IMAGE_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+IMAGE_MAX_FRAMES = env.int("IMAGE_MAX_FRAMES", default=300)
+IMAGE_THUMBNAIL_SIZE = env.int("IMAGE_THUMBNAIL_SIZE", default=400)
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage = {
