@@ -1,0 +1,354 @@
+"""Every write of the orders context: checkout, status workflow, guest lookup.
+
+Checkout atomicity (see README.md): when the catalogue and the orders share one database
+(``alias_for("catalog") == alias_for("orders")``, the monolith default) the stock reservation
+and the order are written in ONE transaction; when they are split, the reservation commits
+first in the catalogue's database and is compensated (``release_stock``) if the order cannot be
+written; ``reconcile_reservations`` releases what a crash between the two left behind.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from apps.orders import events
+from apps.orders.models import DenormalizedUser, IdempotencyKey, Order, OrderItem, OrderStatus, PaymentMethod
+from ecommerce.db import alias_for
+from ecommerce.errors import BadRequest, Conflict, NotFound
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+MAX_LINES = 50
+MAX_QUANTITY = 1000
+
+ALLOWED_TRANSITIONS = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.FAILED},
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+    OrderStatus.DELIVERED: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.FAILED: set(),
+}
+RELEASING_STATUSES = {OrderStatus.CANCELLED, OrderStatus.FAILED}
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: uuid.UUID
+    variant_id: uuid.UUID
+    quantity: int
+
+
+@dataclass
+class Customer:
+    """The authenticated buyer, as the request knows them (``None`` for a guest)."""
+
+    id: uuid.UUID
+    name: str = ""
+    email: str = ""
+    profile_image: str | None = None
+
+
+@dataclass
+class CheckoutRequest:
+    phone: str
+    payment_method: str
+    shipping_address: dict | None = None
+    lines: list = field(default_factory=list)
+    cart_id: str | None = None
+    customer: Customer | None = None
+    guest_email: str | None = None
+    guest_name: str | None = None
+
+
+def shipping_cost():
+    return Decimal(str(settings.ORDER_SHIPPING_COST)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def shares_transaction():
+    """True when stock and orders live in one database (one transaction can hold both)."""
+    return alias_for("catalog") == alias_for("orders")
+
+
+def request_fingerprint(data):
+    """A stable hash of a request body (keys sorted), to compare idempotent retries."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- checkout -----------------------------------------------------------------------------------
+
+
+def merge_lines(lines):
+    """One line per variant (quantities of repeated variants add up), in first-seen order."""
+    merged = {}
+    for line in lines:
+        previous = merged.get(line.variant_id)
+        if previous is None:
+            merged[line.variant_id] = line
+            continue
+        if previous.product_id != line.product_id:
+            raise BadRequest(
+                f"Variant {line.variant_id} is listed under two different products.",
+                errors={"items": [f"Variant {line.variant_id} is listed under two different products."]},
+            )
+        merged[line.variant_id] = Line(line.product_id, line.variant_id, previous.quantity + line.quantity)
+    for line in merged.values():
+        if line.quantity > MAX_QUANTITY:
+            raise BadRequest(
+                f"Quantity of variant {line.variant_id} must be at most {MAX_QUANTITY}.",
+                errors={"items": [f"Quantity must be at most {MAX_QUANTITY}."]},
+            )
+    if len(merged) > MAX_LINES:
+        raise BadRequest(
+            f"An order holds at most {MAX_LINES} lines.", errors={"items": [f"At most {MAX_LINES} lines."]}
+        )
+    return list(merged.values())
+
+
+def _lines_from_cart(cart_id, customer):
+    from apps.cart.services import get_cart
+
+    cart = get_cart(cart_id)
+    if cart is None:
+        raise NotFound("Cart not found.")
+    owner = cart.get("userId")
+    if owner and (customer is None or str(customer.id) != str(owner)):
+        raise NotFound("Cart not found.")  # as the cart API: someone else's cart does not exist
+    lines = []
+    for item in cart.get("items") or []:
+        try:
+            lines.append(
+                Line(uuid.UUID(str(item["productId"])), uuid.UUID(str(item["variantId"])), int(item["quantity"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("The cart holds an invalid item.")
+    if not lines:
+        raise BadRequest("Order must contain at least one item.", errors={"items": ["The cart is empty."]})
+    for line in lines:
+        if line.quantity < 1:
+            raise BadRequest("The cart holds an invalid quantity.")
+    return lines
+
+
+def _snapshots_for(lines):
+    """Catalogue data for every line, checked before anything is locked or written."""
+    from apps.catalog.selectors import variant_snapshots
+
+    snapshots = variant_snapshots([str(line.variant_id) for line in lines])
+    snapshots = {str(k): v for k, v in snapshots.items()}
+    for line in lines:
+        snap = snapshots.get(str(line.variant_id))
+        if snap is None or str(snap.product_id) != str(line.product_id):
+            raise NotFound(f"Variant {line.variant_id} of product {line.product_id} not found.")
+        if not snap.product_is_active:
+            raise Conflict(f"Product '{snap.product_name}' is not available.")
+        if line.quantity > snap.stock_quantity:
+            raise Conflict(
+                f"Insufficient stock for '{snap.product_name}': {snap.stock_quantity} available, {line.quantity} requested.",
+                extra={"variantId": str(line.variant_id), "available": snap.stock_quantity},
+            )
+    return snapshots
+
+
+def _write_order(order_id, checkout, lines, snapshots):
+    """Insert the order and its lines (one INSERT each); returns ``(order, items)``."""
+    using = alias_for("orders")
+    items = []
+    subtotal = Decimal("0")
+    for line in lines:
+        snap = snapshots[str(line.variant_id)]
+        price = Decimal(snap.price).quantize(CENT, rounding=ROUND_HALF_UP)
+        subtotal += price * line.quantity
+        items.append(
+            OrderItem(
+                order_id=order_id,
+                product_id=line.product_id,
+                variant_id=line.variant_id,
+                product_name=(snap.product_name or "")[:255],
+                variant_attributes=dict(snap.attributes or {}),
+                sku=(snap.sku or "")[:100],
+                image_url=snap.image_url,
+                price_at_time_of_order=price,
+                quantity=line.quantity,
+            )
+        )
+    shipping = shipping_cost()
+    customer = checkout.customer
+    status = OrderStatus.PAID if checkout.payment_method == PaymentMethod.CREDIT_CARD else OrderStatus.PENDING
+    order = Order.objects.using(using).create(
+        id=order_id,
+        user_id=customer.id if customer else None,
+        guest_email=None if customer else checkout.guest_email,
+        guest_name=None if customer else checkout.guest_name,
+        phone=checkout.phone,
+        status=status,
+        payment_method=checkout.payment_method,
+        shipping_cost=shipping,
+        total_amount=(subtotal + shipping).quantize(CENT),
+        shipping_address=checkout.shipping_address,
+    )
+    OrderItem.objects.using(using).bulk_create(items)
+    if customer is not None:
+        # Events may lag behind: make sure the order can show its customer at once.
+        DenormalizedUser.objects.using(using).get_or_create(
+            id=customer.id,
+            defaults={
+                "name": customer.name or "",
+                "email": customer.email or "",
+                "profile_image": customer.profile_image,
+            },
+        )
+    return order, items
+
+
+def _claim_key(scope, key, fingerprint, order_id):
+    IdempotencyKey.objects.using(alias_for("orders")).create(
+        scope=scope, key=key, request_hash=fingerprint, order_id=order_id
+    )
+
+
+def _replay(scope, key, fingerprint):
+    """The order an earlier request with this key created, or ``None``; 409 if its body differed."""
+    using = alias_for("orders")
+    claimed = IdempotencyKey.objects.using(using).filter(scope=scope, key=key).first()
+    if claimed is None:
+        return None
+    if not hmac.compare_digest(claimed.request_hash, fingerprint):
+        raise Conflict("This Idempotency-Key was already used with a different request.")
+    order = Order.objects.using(using).prefetch_related("items").filter(id=claimed.order_id).first()
+    if order is None:  # pragma: no cover - the key and the order are written in one transaction
+        raise Conflict("This Idempotency-Key belongs to an order that no longer exists.")
+    return order
+
+
+def place_order(checkout, *, idempotency_key=None, fingerprint=""):
+    """Create an order; returns ``(order, created)``. ``created`` is False for an idempotent replay."""
+    from apps.catalog.services import reserve_stock
+
+    scope = str(checkout.customer.id) if checkout.customer else "guest"
+    if idempotency_key:
+        existing = _replay(scope, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+
+    raw_lines = checkout.lines if not checkout.cart_id else _lines_from_cart(checkout.cart_id, checkout.customer)
+    lines = merge_lines(raw_lines)
+    snapshots = _snapshots_for(lines)
+    order_id = uuid.uuid4()
+    stock_lines = [(str(line.variant_id), line.quantity) for line in lines]
+    reason = f"Order placement: {order_id}"
+    using = alias_for("orders")
+
+    try:
+        if shares_transaction():
+            # One database: the reservation and the order are one unit of work.
+            with transaction.atomic(using=using):
+                if idempotency_key:
+                    _claim_key(scope, idempotency_key, fingerprint, order_id)
+                reserve_stock(stock_lines, order_id=order_id, reason=reason)
+                order, items = _write_order(order_id, checkout, lines, snapshots)
+                events.order_created(order, items)
+        else:
+            # Two databases: reserve (commits in the catalogue), then write; compensate on failure.
+            reserve_stock(stock_lines, order_id=order_id, reason=reason)
+            try:
+                with transaction.atomic(using=using):
+                    if idempotency_key:
+                        _claim_key(scope, idempotency_key, fingerprint, order_id)
+                    order, items = _write_order(order_id, checkout, lines, snapshots)
+                    events.order_created(order, items)
+            except BaseException:
+                _compensate(order_id)
+                raise
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race: answer with its order.
+        if idempotency_key:
+            existing = _replay(scope, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing, False
+        raise
+
+    if checkout.cart_id:
+        from apps.cart.services import delete_cart
+
+        try:
+            delete_cart(checkout.cart_id)
+        except Exception:  # noqa: BLE001 - the order stands; a leftover cart expires on its own
+            logger.warning("could not clear cart after checkout", extra={"cart_id": checkout.cart_id})
+    order._prefetched_objects_cache = {"items": items}
+    return order, True
+
+
+def _compensate(order_id):
+    from apps.catalog.services import release_stock
+
+    try:
+        release_stock(order_id, reason=f"Compensation: order {order_id} could not be written")
+    except Exception:  # noqa: BLE001 - the reconciler releases it later
+        logger.exception("stock compensation failed; the reconciler will release it", extra={"order_id": str(order_id)})
+
+
+# --- status workflow ----------------------------------------------------------------------------
+
+
+def change_status(order_id, new_status):
+    """Move an order along the workflow; cancelling or failing gives the stock back."""
+    from apps.catalog.services import release_stock
+
+    if new_status not in OrderStatus.values:
+        raise BadRequest(
+            f"Invalid status. Allowed: {', '.join(OrderStatus.values)}.",
+            errors={"status": [f"Must be one of {', '.join(OrderStatus.values)}."]},
+        )
+    using = alias_for("orders")
+    with transaction.atomic(using=using):
+        order = Order.objects.using(using).select_for_update().filter(id=order_id).first()
+        if order is None:
+            raise NotFound("Order not found.")
+        previous = order.status
+        if new_status not in ALLOWED_TRANSITIONS[OrderStatus(previous)]:
+            raise Conflict(f"Cannot change order status from {previous} to {new_status}.")
+        order.status = new_status
+        order.save(using=using, update_fields=["status", "updated_at"])
+        events.order_status_changed(order, previous)
+        if new_status in RELEASING_STATUSES and shares_transaction():
+            release_stock(order.id, reason=f"Order {order.id} {new_status.lower()}")
+    if new_status in RELEASING_STATUSES and not shares_transaction():
+        # Split databases: the status is committed; a failed release is retried by the reconciler.
+        try:
+            release_stock(order.id, reason=f"Order {order.id} {new_status.lower()}")
+        except Exception:  # noqa: BLE001
+            logger.exception("stock release failed; the reconciler will retry", extra={"order_id": str(order.id)})
+    return order
+
+
+# --- guest lookup -------------------------------------------------------------------------------
+
+GUEST_LOOKUP_MISS = "Order not found or email does not match."
+
+
+def guest_lookup(order_id, email):
+    """The guest order with this id and email; one 404 message for every kind of mismatch."""
+    try:
+        order_uuid = uuid.UUID(str(order_id))
+    except ValueError:
+        order_uuid = None
+    order = None
+    if order_uuid is not None:
+        order = Order.objects.using(alias_for("orders")).filter(id=order_uuid).first()
+    expected = ((order.guest_email if order else None) or "").strip().casefold()
+    given = (email or "").strip().casefold()
+    # Compare even when there is nothing to compare against, so every miss costs the same.
+    same = hmac.compare_digest(expected.encode("utf-8") or b"\0", given.encode("utf-8"))
+    if order is None or not expected or not same:
+        raise NotFound(GUEST_LOOKUP_MISS)
+    return order
