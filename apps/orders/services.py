@@ -153,7 +153,8 @@ def _snapshots_for(lines):
             raise Conflict(f"Product '{snap.product_name}' is not available.")
         if line.quantity > snap.stock_quantity:
             raise Conflict(
-                f"Insufficient stock for '{snap.product_name}': {snap.stock_quantity} available, {line.quantity} requested.",
+                f"Insufficient stock for '{snap.product_name}': "
+                f"{snap.stock_quantity} available, {line.quantity} requested.",
                 extra={"variantId": str(line.variant_id), "available": snap.stock_quantity},
             )
     return snapshots

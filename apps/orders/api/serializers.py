@@ -1,3 +1,4 @@
+# ruff: noqa: N815, N802 - wire fields are camelCase by contract
 """Request validation and response shapes (camelCase on the wire, snake_case in the models)."""
 
 import re
@@ -138,15 +139,15 @@ class OrderItemOutput(serializers.Serializer):
     def _copy(self, item):
         return self.context.get("products", {}).get(item.product_id)
 
-    def get_productName(self, item):  # noqa: N802
+    def get_productName(self, item):
         copy = self._copy(item)
         return item.product_name or (copy.name if copy else "")
 
-    def get_sku(self, item):  # noqa: N802
+    def get_sku(self, item):
         copy = self._copy(item)
         return item.sku or (copy.sku if copy else "")
 
-    def get_imageUrl(self, item):  # noqa: N802
+    def get_imageUrl(self, item):
         copy = self._copy(item)
         return item.image_url or (copy.image_url if copy else None)
 
@@ -178,15 +179,15 @@ class OrderOutput(serializers.Serializer):
     def get_items(self, order):
         return OrderItemOutput(order.items.all(), many=True, context=self.context).data
 
-    def get_customerName(self, order):  # noqa: N802
+    def get_customerName(self, order):
         user = self._user(order)
         return (user.name if user and user.name else None) or order.guest_name or "Guest"
 
-    def get_customerEmail(self, order):  # noqa: N802
+    def get_customerEmail(self, order):
         user = self._user(order)
         return (user.email if user and user.email else None) or order.guest_email
 
-    def get_customerAvatar(self, order):  # noqa: N802
+    def get_customerAvatar(self, order):
         user = self._user(order)
         return user.profile_image if user else None
 
