@@ -126,6 +126,10 @@ def product_queryset(detail=False):
     )
 
 
+def product_exists(product_id):
+    return Product.objects.filter(id=product_id).exists()
+
+
 def get_product(product_id):
     return product_queryset(detail=True).filter(id=product_id).first()
 
