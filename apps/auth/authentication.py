@@ -5,6 +5,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJ
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
 from apps.auth.models import User
+from apps.auth.selectors import parse_uuid
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
@@ -17,8 +18,8 @@ class JWTAuthentication(SimpleJWTAuthentication):
             raise AuthenticationFailed("Invalid or expired token", code="token_not_valid")
 
     def get_user(self, validated_token):
-        user_id = validated_token.get("id")
-        if not user_id:
+        user_id = parse_uuid(validated_token.get("id"))
+        if user_id is None:
             raise AuthenticationFailed("Invalid or expired token", code="token_not_valid")
         user = User.objects.select_related("role").prefetch_related("role__permissions").filter(id=user_id).first()
         if user is None or not user.is_active:
