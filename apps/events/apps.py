@@ -5,3 +5,18 @@ class EventsConfig(AppConfig):
     name = "apps.events"
     label = "events"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.conf import settings
+
+        from apps.events import maintenance, tasks
+        from ecommerce.health import register_check, register_metrics
+
+        register_metrics(maintenance.metrics)
+        register_check("outbox", maintenance.outbox_check)
+        if settings.EVENTS_TRANSPORT == "kafka":
+            register_check("broker", maintenance.broker_check)
+            relay_seconds = max(settings.EVENTS_RELAY_INTERVAL_SECONDS, 1.0)
+        else:
+            relay_seconds = 30.0  # inline: rows go at commit; this picks up any whose hand-over failed
+        settings.CELERY_BEAT_SCHEDULE.update(tasks.beat_schedule(relay_seconds))

@@ -30,6 +30,12 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(fields=["id"], name="outbox_unpublished_idx", condition=models.Q(published_at__isnull=True)),
             models.Index(fields=["published_at"], name="outbox_published_at_idx"),
+            # The relay's per-aggregate ordering checks look up unpublished rows by aggregate.
+            models.Index(
+                fields=["aggregate_id", "id"],
+                name="outbox_unpub_aggregate_idx",
+                condition=models.Q(published_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -54,6 +60,7 @@ class ProcessedEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "event_id"], name="processed_event_once")]
+        indexes = [models.Index(fields=["processed_at"], name="processed_event_at_idx")]
 
 
 class DeadLetter(models.Model):

@@ -27,7 +27,7 @@ def publish(topic, event_type, aggregate_id, payload, *, using, aggregate_type="
         source_service=settings.EVENTS_SOURCE_SERVICE,
     )
     if settings.EVENTS_TRANSPORT == "inline":
-        from apps.events.transports import deliver_inline
+        from apps.events.transports import deliver_inline_after_commit
 
-        transaction.on_commit(lambda: deliver_inline(using), using=using)
+        transaction.on_commit(lambda: deliver_inline_after_commit(using), using=using, robust=True)
     return event

@@ -1,0 +1,102 @@
+"""Read-only admin for outbox rows and dead letters, with a "retry" action for dead letters.
+
+The tables exist in every context database; a "database" filter picks which one is listed
+(the default database otherwise).
+"""
+
+from django.contrib import admin, messages
+from django.http import QueryDict
+
+from apps.events.models import DeadLetter, OutboxEvent
+from apps.events.registry import subscriptions
+from apps.events.runner import BadMessage, handle, parse_envelope
+from ecommerce.db import context_aliases
+
+
+class DatabaseFilter(admin.SimpleListFilter):
+    title = "database"
+    parameter_name = "db"
+
+    def lookups(self, request, model_admin):
+        return [(alias, alias) for alias in context_aliases()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.using(value) if value in context_aliases() else queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        # A row opened from a list filtered on another context database lives in that database.
+        alias = request.GET.get("db") or QueryDict(request.GET.get("_changelist_filters", "")).get("db")
+        alias = alias if alias in context_aliases() else "default"
+        try:
+            return self.model.objects.using(alias).filter(pk=int(object_id)).first()
+        except (TypeError, ValueError):
+            return None
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "topic", "event_type", "aggregate_id", "created_at", "published_at", "attempts")
+    list_filter = (DatabaseFilter, "topic", "event_type", ("published_at", admin.EmptyFieldListFilter))
+    search_fields = ("aggregate_id", "event_id")
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    ordering = ("-id",)
+
+
+def retry_dead_letter(letter):
+    """Run the dead letter's group handlers again; returns None on success, else the error."""
+    try:
+        event = parse_envelope(letter.raw, letter.topic)
+    except BadMessage as exc:
+        return f"cannot retry: {exc}"
+    subs = subscriptions(topic=letter.topic, group=letter.group)
+    if not subs:
+        return f"no consumer registered for group {letter.group!r} on {letter.topic!r}"
+    try:
+        for sub in subs:
+            handle(sub, event)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin user, the letter stays
+        return repr(exc)
+    return None
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ("id", "group", "topic", "event_id", "short_error", "attempts", "created_at")
+    list_filter = (DatabaseFilter, "group", "topic")
+    search_fields = ("event_id", "error")
+    readonly_fields = [f.name for f in DeadLetter._meta.fields]
+    actions = ["retry"]
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error[:120]
+
+    @admin.action(description="Retry the selected dead letters (handled ones are removed)")
+    def retry(self, request, queryset):
+        retried, failed = 0, 0
+        for letter in queryset:
+            error = retry_dead_letter(letter)
+            if error is None:
+                DeadLetter.objects.using(queryset.db).filter(pk=letter.pk).delete()
+                retried += 1
+            else:
+                DeadLetter.objects.using(queryset.db).filter(pk=letter.pk).update(
+                    error=error[:10000], attempts=letter.attempts + 1
+                )
+                failed += 1
+        if retried:
+            self.message_user(request, f"{retried} dead letter(s) handled and removed.", messages.SUCCESS)
+        if failed:
+            self.message_user(request, f"{failed} dead letter(s) failed again; see their error.", messages.WARNING)

@@ -1,0 +1,92 @@
+"""confluent-kafka clients, configured in one place so producer and consumer agree on topic names.
+
+The topic prefix (``EVENTS_TOPIC_PREFIX``) is applied here and nowhere else: ``wire_topic`` on the
+way out, ``logical_topic`` on the way in.
+"""
+
+import threading
+
+from django.conf import settings
+
+from apps.events.outbox import topic_name
+
+_producers = {}
+_lock = threading.Lock()
+
+
+def wire_topic(topic):
+    return topic_name(topic)
+
+
+def logical_topic(wire_name):
+    prefix = settings.EVENTS_TOPIC_PREFIX
+    return wire_name[len(prefix) :] if prefix and wire_name.startswith(prefix) else wire_name
+
+
+def producer_config(bootstrap=None):
+    timeout = settings.KAFKA_DELIVERY_TIMEOUT_MS
+    return {
+        "bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS,
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        # A message gets its delivery report (success or error) within this time, so a relay
+        # never waits on a silent broker for ever and never marks a row it has no report for.
+        "message.timeout.ms": timeout,
+        "socket.timeout.ms": min(timeout, 10000),
+        "client.id": f"{settings.EVENTS_SOURCE_SERVICE}-relay",
+    }
+
+
+def get_producer(bootstrap=None):
+    """One idempotent producer per process and bootstrap list (producers are thread-safe)."""
+    from confluent_kafka import Producer
+
+    config = producer_config(bootstrap)
+    key = (config["bootstrap.servers"], config["message.timeout.ms"])
+    with _lock:
+        if key not in _producers:
+            _producers[key] = Producer(config)
+        return _producers[key]
+
+
+def consumer_config(group, bootstrap=None):
+    return {
+        "bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS,
+        "group.id": f"{settings.EVENTS_TOPIC_PREFIX}{group}",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": settings.KAFKA_SESSION_TIMEOUT_MS,
+        "allow.auto.create.topics": True,
+        "client.id": f"{settings.EVENTS_SOURCE_SERVICE}-{group}",
+    }
+
+
+def ensure_topics(topics, bootstrap=None, timeout=10.0):
+    """Create the wire topics if they do not exist yet (a consumer may start before any producer)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [wire_topic(t) for t in topics if wire_topic(t) not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics([NewTopic(t, num_partitions=4, replication_factor=1) for t in wanted])
+    for future in futures.values():
+        try:
+            future.result(timeout)
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    return wanted
+
+
+def broker_status(bootstrap=None, timeout=1.5):
+    """Readiness probe: the broker answers a metadata request within ``timeout``."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS})
+    metadata = admin.list_topics(timeout=timeout)
+    return {"brokers": len(metadata.brokers)}

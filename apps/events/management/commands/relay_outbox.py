@@ -1,0 +1,32 @@
+"""``manage.py relay_outbox``: publish committed outbox rows of every context database.
+
+Long-running by default (stops cleanly on SIGTERM/SIGINT after the batch in flight);
+``--once`` drains what is due and exits (cron, tests, one-off catch-up).
+"""
+
+from django.core.management.base import BaseCommand
+
+from apps.events import relay
+
+from ._signals import stop_event
+
+
+class Command(BaseCommand):
+    help = "Publish outbox rows to the broker (kafka) or to in-process consumers (inline)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="drain what is due, then exit")
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--interval", type=float, default=None, help="idle poll interval in seconds")
+        parser.add_argument("--database", action="append", dest="aliases", help="only this alias (repeatable)")
+
+    def handle(self, *args, once=False, batch_size=None, interval=None, aliases=None, **options):
+        if once:
+            totals = relay.relay_pending(aliases=aliases, batch_size=batch_size)
+            for alias, count in totals.items():
+                self.stdout.write(f"{alias}: {count} published")
+            return
+        stop = stop_event()
+        self.stdout.write("relay running (SIGTERM to stop)")
+        relay.run_forever(stop, interval=interval, batch_size=batch_size, aliases=aliases)
+        self.stdout.write("relay stopped")

@@ -1,0 +1,216 @@
+"""The relay: moves committed outbox rows to the broker.
+
+One pass over one database (``relay_batch``):
+
+1. In a transaction, claim up to ``batch_size`` due rows in id order: ``SELECT ... FOR UPDATE
+   SKIP LOCKED`` on PostgreSQL, so concurrent relays take disjoint rows; on SQLite the
+   transaction begins ``IMMEDIATE`` (see ``ecommerce/db.py``), a database-wide write lock, so
+   relays simply take turns.
+2. Hold back every claimed row that has an earlier unpublished row of the same aggregate outside
+   the batch (failing and waiting for its backoff, or claimed by another relay): order per
+   aggregate is kept across relays and retries.
+3. Produce the rest (key = aggregate id, headers ``event-id`` and ``event-type``) and wait for
+   every delivery report.
+4. Mark published only the rows whose report said delivered; the others get ``attempts + 1``,
+   ``last_error`` and ``next_attempt_at`` (exponential backoff). A later row of an aggregate whose
+   earlier row failed in the same batch is not marked either: it is sent again after it, and
+   consumers' idempotency absorbs the copy.
+
+If the process dies between 3 and 4, the transaction rolls back and the rows are sent again
+later: at-least-once, never lost.
+"""
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from apps.events.models import OutboxEvent
+from ecommerce.db import context_aliases
+
+logger = logging.getLogger(__name__)
+
+
+def _key(row):
+    return (row.topic, row.aggregate_id)
+
+
+def backoff_seconds(attempts):
+    return min(2 ** max(attempts - 1, 0), settings.EVENTS_RELAY_BACKOFF_MAX_SECONDS)
+
+
+def encode(row):
+    return json.dumps(row.envelope(), separators=(",", ":"), default=str).encode()
+
+
+class KafkaPublisher:
+    """Sends rows with confluent-kafka and returns ``{row.pk: error or None}`` once all reported."""
+
+    def __init__(self, bootstrap=None):
+        from apps.events.kafka import get_producer
+
+        self.producer = get_producer(bootstrap)
+
+    def send(self, rows):
+        from confluent_kafka import KafkaException
+
+        from apps.events.kafka import wire_topic
+
+        reports = {}
+
+        def report_for(pk):
+            def on_delivery(err, _msg):
+                reports[pk] = None if err is None else str(err)
+
+            return on_delivery
+
+        for row in rows:
+            while True:
+                try:
+                    self.producer.produce(
+                        wire_topic(row.topic),
+                        key=row.aggregate_id.encode(),
+                        value=encode(row),
+                        headers=[("event-id", str(row.event_id).encode()), ("event-type", row.event_type.encode())],
+                        on_delivery=report_for(row.pk),
+                    )
+                    break
+                except BufferError:
+                    self.producer.poll(0.1)  # local queue full: let reports drain, then go on
+                except KafkaException as exc:
+                    reports[row.pk] = str(exc)
+                    break
+        self.producer.flush(settings.KAFKA_DELIVERY_TIMEOUT_MS / 1000 + 5)
+        return {row.pk: reports.get(row.pk, "no delivery report") for row in rows}
+
+
+def _claim(alias, batch_size, now):
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    # Skip aggregates whose earlier row is waiting for its retry, so one failing aggregate never
+    # blocks the others (no head-of-line blocking across aggregates).
+    waiting_before = OutboxEvent.objects.using(alias).filter(
+        published_at__isnull=True,
+        topic=OuterRef("topic"),
+        aggregate_id=OuterRef("aggregate_id"),
+        id__lt=OuterRef("id"),
+        next_attempt_at__gt=now,
+    )
+    query = (
+        OutboxEvent.objects.using(alias)
+        .filter(due, published_at__isnull=True)
+        .exclude(Exists(waiting_before))
+        .order_by("id")
+    )
+    if connections[alias].features.has_select_for_update_skip_locked:
+        query = query.select_for_update(skip_locked=True)
+    return list(query[:batch_size])
+
+
+def _held_back(alias, rows):
+    """Rows that must wait because an earlier unpublished row of their aggregate is not in the batch."""
+    if not rows:
+        return set()
+    claimed = {r.pk for r in rows}
+    last = max(claimed)
+    blockers = {}
+    aggregate_ids = sorted({r.aggregate_id for r in rows})
+    earlier = (
+        OutboxEvent.objects.using(alias)
+        .filter(published_at__isnull=True, aggregate_id__in=aggregate_ids, id__lt=last)
+        .exclude(pk__in=claimed)
+        .values_list("id", "topic", "aggregate_id")
+    )
+    for pk, topic, aggregate_id in earlier:
+        key = (topic, aggregate_id)
+        blockers[key] = min(pk, blockers.get(key, pk))
+    return {r.pk for r in rows if _key(r) in blockers and r.pk > blockers[_key(r)]}
+
+
+def _mark(alias, rows, results, now):
+    failed_keys = {}
+    published, failed = [], []
+    for row in rows:  # id order
+        error = results.get(row.pk)
+        if error is None and _key(row) not in failed_keys:
+            published.append(row.pk)
+            continue
+        if error is None:
+            error = f"held back: earlier event {failed_keys[_key(row)]} of this aggregate failed"
+        failed_keys.setdefault(_key(row), row.event_id)
+        row.attempts += 1
+        row.last_error = error[:2000]
+        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        failed.append(row)
+    if published:
+        OutboxEvent.objects.using(alias).filter(pk__in=published).update(published_at=now)
+    if failed:
+        OutboxEvent.objects.using(alias).bulk_update(failed, ["attempts", "last_error", "next_attempt_at"])
+    return len(published), len(failed)
+
+
+def relay_batch(alias, publisher, batch_size=None):
+    """One claim → send → mark cycle on one database. Returns ``(claimed, published, failed)``."""
+    batch_size = batch_size or settings.EVENTS_RELAY_BATCH_SIZE
+    with transaction.atomic(using=alias):
+        now = timezone.now()
+        rows = _claim(alias, batch_size, now)
+        held = _held_back(alias, rows)
+        sendable = [r for r in rows if r.pk not in held]
+        results = publisher.send(sendable) if sendable else {}
+        published, failed = _mark(alias, sendable, results, timezone.now())
+    if failed:
+        logger.warning("outbox rows not delivered", extra={"database": alias, "failed": failed})
+    return len(rows), published, failed
+
+
+def make_publisher(bootstrap=None):
+    if settings.EVENTS_TRANSPORT == "kafka":
+        return KafkaPublisher(bootstrap)
+    return None
+
+
+def relay_pending(aliases=None, batch_size=None, publisher=None, max_batches=None):
+    """Drain every context database once (what the periodic task and each loop turn run).
+
+    With the inline transport, rows left behind (a failed in-process delivery) are handed to the
+    in-process consumers again. Returns ``{alias: published}``.
+    """
+    from apps.events.transports import deliver_inline
+
+    batch_size = batch_size or settings.EVENTS_RELAY_BATCH_SIZE
+    totals = {}
+    for alias in aliases or context_aliases():
+        if publisher is None and settings.EVENTS_TRANSPORT != "kafka":
+            totals[alias] = deliver_inline(alias, batch_size=batch_size)
+            continue
+        sender = publisher or make_publisher()
+        totals[alias], batches = 0, 0
+        while True:
+            claimed, published, _failed = relay_batch(alias, sender, batch_size)
+            totals[alias] += published
+            batches += 1
+            # Stop on a short batch, or when nothing moved (all held back or failing).
+            if claimed < batch_size or published == 0 or (max_batches and batches >= max_batches):
+                break
+    return totals
+
+
+def run_forever(stop, interval=None, batch_size=None, aliases=None):
+    """The long-running relay (``manage.py relay_outbox``); ``stop`` is a ``threading.Event``."""
+    interval = settings.EVENTS_RELAY_INTERVAL_SECONDS if interval is None else interval
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            moved = sum(relay_pending(aliases=aliases, batch_size=batch_size).values())
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the relay; retry next turn
+            logger.exception("relay pass failed")
+            for alias in aliases or context_aliases():
+                connections[alias].close_if_unusable_or_obsolete()
+            moved = 0
+        if not moved:
+            stop.wait(max(interval - (time.monotonic() - started), 0))
