@@ -9,6 +9,7 @@
 #   consumer <group>    event consumer group: manage.py consume_events --group <group>
 #   migrate             migrate every context database (scripts/migrate.sh), then the admin
 #                       user when ADMIN_EMAIL and ADMIN_PASSWORD are set
+#   wait-databases      wait (at most DATABASES_WAIT_SECONDS) until every database accepts connections
 #   wait-migrations     wait (at most MIGRATIONS_WAIT_SECONDS) until every database is migrated
 #   healthcheck         the image's HEALTHCHECK: HTTP /health for web roles, else the role is alive
 #   manage <args>       any manage.py command
@@ -16,6 +17,7 @@
 set -euo pipefail
 cd /app 2>/dev/null || cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-ecommerce.settings}
 ROLE_FILE=${ROLE_FILE:-/tmp/ecommerce-role}
 ALIASES=(default auth catalog orders search)
 
@@ -39,6 +41,28 @@ wait_migrations() {
     echo "waiting for migrations ($pending)"
     sleep 3
   done
+}
+
+wait_databases() {
+  "$PY" - <<'EOF'
+import os, sys, time
+import django
+django.setup()
+from django.db import connections
+deadline = time.monotonic() + float(os.environ.get("DATABASES_WAIT_SECONDS", "300"))
+for alias in connections:
+    while True:
+        try:
+            connections[alias].ensure_connection()
+            connections[alias].close()
+            print(f"database '{alias}' is up")
+            break
+        except Exception as exc:  # noqa: BLE001
+            if time.monotonic() > deadline:
+                sys.exit(f"database '{alias}' unreachable: {exc}")
+            print(f"waiting for database '{alias}': {type(exc).__name__}", flush=True)
+            time.sleep(2)
+EOF
 }
 
 healthcheck() {
@@ -113,6 +137,9 @@ case "$role" in
     if [ -n "${ADMIN_EMAIL:-}" ] && [ -n "${ADMIN_PASSWORD:-}" ]; then
       "$PY" manage.py ensure_admin --email "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD"
     fi
+    ;;
+  wait-databases)
+    wait_databases
     ;;
   wait-migrations)
     wait_migrations
