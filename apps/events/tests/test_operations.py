@@ -1,0 +1,179 @@
+"""Operations: status command, metrics and readiness, pruning, commands' guards, admin retry."""
+
+import json
+import os
+import signal
+import threading
+import uuid
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from apps.events.models import DeadLetter, OutboxEvent, ProcessedEvent
+from apps.events.tests import sink
+from ecommerce.db import alias_for, context_aliases
+
+pytestmark = pytest.mark.django_db
+
+
+def orders():
+    return alias_for("orders")
+
+
+@pytest.fixture
+def backlog(settings, emit):
+    settings.EVENTS_TRANSPORT = "kafka"
+    for n in range(3):
+        emit("a", n)
+    OutboxEvent.objects.using(orders()).update(created_at=timezone.now() - timedelta(seconds=90))
+    return 3
+
+
+def test_outbox_status_prints_backlog_and_oldest_age(backlog):
+    out = StringIO()
+    call_command("outbox_status", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert set(report) == set(context_aliases())
+    assert report[orders()]["backlog"] == 3
+    assert 89 <= report[orders()]["oldestUnpublishedAgeSeconds"] < 200
+    out = StringIO()
+    call_command("outbox_status", stdout=out)
+    assert "backlog" in out.getvalue() and orders() in out.getvalue()
+
+
+def test_metrics_and_readiness_report_the_backlog(backlog, client):
+    body = client.get("/metrics").content.decode()
+    assert f'outbox_backlog{{database="{orders()}"}} 3' in body
+    assert f'outbox_oldest_unpublished_age_seconds{{database="{orders()}"}}' in body
+    ready = client.get("/health/ready")
+    outbox = ready.json()["checks"]["outbox"]
+    assert outbox["status"] == "UP"
+    assert outbox["databases"][orders()]["backlog"] == 3
+
+
+def test_broker_check_reports_a_broker_that_is_away(settings):
+    from apps.events import maintenance
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"
+    result = maintenance.broker_check()
+    assert result["status"] == "DEGRADED" and "error" in result
+    settings.EVENTS_BROKER_READINESS_STRICT = True
+    with pytest.raises(Exception):  # noqa: B017 - any failure marks the service unready
+        maintenance.broker_check()
+
+
+def test_prune_deletes_only_old_published_rows(settings, emit):
+    settings.EVENTS_TRANSPORT = "kafka"
+    old, recent, pending = emit("a", 1), emit("a", 2), emit("a", 3)
+    now = timezone.now()
+    OutboxEvent.objects.using(orders()).filter(pk=old.pk).update(published_at=now - timedelta(hours=80))
+    OutboxEvent.objects.using(orders()).filter(pk=recent.pk).update(published_at=now - timedelta(hours=1))
+    OutboxEvent.objects.using(orders()).filter(pk=pending.pk).update(created_at=now - timedelta(days=30))
+    ProcessedEvent.objects.using(orders()).create(group="g", event_id=uuid.uuid4())
+    ProcessedEvent.objects.using(orders()).update(processed_at=now - timedelta(days=30))
+    out = StringIO()
+    call_command("prune_outbox", stdout=out)
+    left = set(OutboxEvent.objects.using(orders()).values_list("pk", flat=True))
+    assert left == {recent.pk, pending.pk}
+    assert not ProcessedEvent.objects.using(orders()).exists()
+    assert "1 outbox rows" in out.getvalue()
+    call_command("prune_outbox", "--hours", "0", stdout=StringIO())
+    assert set(OutboxEvent.objects.using(orders()).values_list("pk", flat=True)) == {pending.pk}
+
+
+def test_prune_task_runs_eagerly(settings, emit):
+    from apps.events.tasks import prune_outbox_task
+
+    settings.EVENTS_TRANSPORT = "kafka"
+    row = emit("a", 1)
+    OutboxEvent.objects.using(orders()).filter(pk=row.pk).update(published_at=timezone.now() - timedelta(days=9))
+    prune_outbox_task.delay()
+    assert not OutboxEvent.objects.using(orders()).exists()
+
+
+def test_relay_task_and_once_command_drain_the_inline_leftovers(emit, django_capture_on_commit_callbacks):
+    from apps.events.tasks import relay_outbox_task
+
+    with django_capture_on_commit_callbacks(execute=False):
+        emit("a", 1)
+    relay_outbox_task.delay()
+    assert sink.by_key() == {"a": [1]}
+    with django_capture_on_commit_callbacks(execute=False):
+        emit("a", 2)
+    out = StringIO()
+    call_command("relay_outbox", "--once", stdout=out)
+    assert sink.by_key() == {"a": [1, 2]} and "1 published" in out.getvalue()
+
+
+def test_beat_schedule_has_the_relay_and_the_prune(settings):
+    assert {"events-relay-outbox", "events-prune-outbox"} <= set(settings.CELERY_BEAT_SCHEDULE)
+
+
+def test_relay_command_stops_cleanly_on_sigterm(emit, django_capture_on_commit_callbacks):
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with django_capture_on_commit_callbacks(execute=False):
+        emit("a", 1)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    out = StringIO()
+    try:
+        call_command("relay_outbox", "--interval", "0.05", stdout=out)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert "relay stopped" in out.getvalue()
+    assert sink.by_key() == {"a": [1]}
+
+
+def test_consume_events_refuses_an_unknown_group():
+    with pytest.raises(CommandError, match="no consumer group 'nobody'"):
+        call_command("consume_events", "--group", "nobody")
+
+
+def test_consume_events_refuses_a_group_this_process_does_not_serve(settings):
+    settings.ECOMMERCE_SERVICES = ["catalog", "search"]
+    with pytest.raises(CommandError, match="belongs to orders, not served here"):
+        call_command("consume_events", "--group", sink.GROUP)
+
+
+@pytest.fixture
+def admin_client_(client, django_user_model):
+    user = django_user_model.objects.create_superuser(email="root@example.com", password="password123")
+    client.force_login(user)
+    return client
+
+
+def test_admin_lists_outbox_rows_and_dead_letters_read_only(admin_client_, settings, emit):
+    settings.EVENTS_TRANSPORT = "kafka"
+    row = emit("a", 1)
+    DeadLetter.objects.using(orders()).create(group=sink.GROUP, topic=sink.TOPIC, raw="{}", error="boom")
+    page = admin_client_.get(f"/admin/events/outboxevent/?db={orders()}")
+    assert page.status_code == 200 and str(row.aggregate_id) in page.content.decode()
+    assert admin_client_.get(f"/admin/events/outboxevent/{row.pk}/change/?db={orders()}").status_code == 200
+    assert admin_client_.get("/admin/events/outboxevent/add/").status_code == 403
+    page = admin_client_.get(f"/admin/events/deadletter/?db={orders()}")
+    assert page.status_code == 200 and "boom" in page.content.decode()
+
+
+def test_admin_retry_action_handles_a_dead_letter_once_its_cause_is_fixed(admin_client_):
+    event_id = str(uuid.uuid4())
+    good = {"id": event_id, "type": "THING_CREATED", "payload": {"key": "z", "n": 1}}
+    bad = {"id": str(uuid.uuid4()), "type": "POISON", "payload": {"key": "z", "n": 2}}
+    fixed = DeadLetter.objects.using(orders()).create(
+        group=sink.GROUP, topic=sink.TOPIC, event_id=event_id, raw=json.dumps(good), error="was down"
+    )
+    still_bad = DeadLetter.objects.using(orders()).create(
+        group=sink.GROUP, topic=sink.TOPIC, event_id=bad["id"], raw=json.dumps(bad), error="poison"
+    )
+    response = admin_client_.post(
+        f"/admin/events/deadletter/?db={orders()}",
+        {"action": "retry", "_selected_action": [fixed.pk, still_bad.pk]},
+    )
+    assert response.status_code == 302
+    assert sink.by_key() == {"z": [1]}
+    remaining = DeadLetter.objects.using(orders()).get()
+    assert remaining.pk == still_bad.pk and remaining.attempts == 2 and "poison message" in remaining.error

@@ -1,0 +1,75 @@
+"""Consumers: idempotent handling, poison messages and bad payloads go to the dead-letter table."""
+
+import json
+import uuid
+
+import pytest
+
+from apps.events.models import DeadLetter, ProcessedEvent
+from apps.events.runner import deliver
+from apps.events.tests import sink
+from ecommerce.db import alias_for
+
+pytestmark = pytest.mark.django_db
+
+
+def envelope(event_type="THING_UPDATED", key="a", n=1, event_id=None):
+    return {
+        "id": event_id or str(uuid.uuid4()),
+        "type": event_type,
+        "payload": {"key": key, "n": n},
+        "timestamp": "2026-01-01T00:00:00Z",
+        "sourceService": "test",
+    }
+
+
+def letters():
+    return list(DeadLetter.objects.using(alias_for("orders")).order_by("id"))
+
+
+def test_redelivery_is_harmless():
+    message = json.dumps(envelope()).encode()
+    for _ in range(3):
+        deliver(sink.TOPIC, message, groups=[sink.GROUP])
+    assert len(sink.HANDLED) == 1
+    assert ProcessedEvent.objects.using(alias_for("orders")).count() == 1
+
+
+def test_poison_message_is_dead_lettered_and_the_consumer_goes_on():
+    poison = envelope("POISON")
+    deliver(sink.TOPIC, json.dumps(poison), groups=[sink.GROUP])
+    deliver(sink.TOPIC, json.dumps(envelope(n=2)), groups=[sink.GROUP])
+    (letter,) = letters()
+    assert letter.event_id == poison["id"] and letter.group == sink.GROUP and letter.topic == sink.TOPIC
+    assert "poison message" in letter.error and letter.attempts == 3
+    assert json.loads(letter.raw)["type"] == "POISON"
+    assert sink.by_key() == {"a": [2]}
+    # The failed handler's transaction rolled back: the poison event is not recorded as processed.
+    assert not ProcessedEvent.objects.using(alias_for("orders")).filter(event_id=poison["id"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x00\xffnot json at all", "not JSON"),
+        (b"[1, 2, 3]", "not an object"),
+        (b'"a string"', "not an object"),
+        (None, "not an object"),  # a tombstone
+        (json.dumps({"type": "THING_UPDATED", "payload": {}}).encode(), "lacks id"),
+        (json.dumps({"id": "x", "type": "THING_UPDATED", "payload": "text"}).encode(), "payload is not an object"),
+        (json.dumps(envelope("SOMETHING_ELSE")).encode(), "unknown event type"),
+        (json.dumps({**envelope(), "payload": {"key": "a"}}).encode(), "KeyError"),
+    ],
+    ids=["binary", "array", "string", "tombstone", "no-id", "payload-text", "unknown-type", "missing-field"],
+)
+def test_bad_payloads_never_crash_a_consumer(raw, reason):
+    deliver(sink.TOPIC, raw, groups=[sink.GROUP])  # does not raise
+    (letter,) = letters()
+    assert reason in letter.error
+    deliver(sink.TOPIC, json.dumps(envelope(n=7)), groups=[sink.GROUP])
+    assert sink.by_key() == {"a": [7]}
+
+
+def test_other_groups_are_not_run_when_a_group_is_named():
+    deliver(sink.TOPIC, json.dumps(envelope()), groups=["someone-else"])
+    assert sink.HANDLED == []
