@@ -1,0 +1,95 @@
+"""The /carts routes: thin views over ``apps.cart.services``."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.auth.permissions import IsAuthenticated
+from apps.cart import services
+from apps.cart.api.serializers import AddItemSerializer, AssociateSerializer, CartSchema, UpdateItemSerializer
+from ecommerce.errors import BadRequest, Forbidden
+
+TAGS = ["carts"]
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _created(cart, created):
+    return Response(cart, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CartCreateView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        parameters=[OpenApiParameter("cartId", str, description="An existing cart to return instead.")],
+        responses={200: CartSchema, 201: CartSchema},
+        summary="Create a cart (or return the cart named by ?cartId=, or the signed-in user's cart)",
+    )
+    def post(self, request):
+        cart_id = request.query_params.get("cartId") or None
+        if cart_id is not None and services.normalize_id(cart_id) is None:
+            raise BadRequest("cartId must be a UUID.", errors={"cartId": ["Must be a valid UUID."]})
+        return _created(*services.create_cart(request.user, cart_id))
+
+
+class CartDetailView(APIView):
+    @extend_schema(tags=TAGS, responses={200: CartSchema, 201: CartSchema}, summary="A cart (unknown id: new cart)")
+    def get(self, request, cart_id):
+        return _created(*services.open_cart(cart_id, request.user))
+
+    @extend_schema(tags=TAGS, responses={204: None}, summary="Delete a cart")
+    def delete(self, request, cart_id):
+        services.delete_cart_for(cart_id, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemsView(APIView):
+    @extend_schema(tags=TAGS, request=AddItemSerializer, responses=CartSchema, summary="Add a variant to a cart")
+    def post(self, request, cart_id):
+        data = _valid(AddItemSerializer, request)
+        cart = services.add_item(
+            cart_id,
+            request.user,
+            variant_id=data["variantId"],
+            quantity=data["quantity"],
+            product_id=data.get("productId"),
+        )
+        return Response(cart)
+
+    @extend_schema(tags=TAGS, request=None, responses=CartSchema, summary="Remove every line of a cart")
+    def delete(self, request, cart_id):
+        return Response(services.clear_items(cart_id, request.user))
+
+
+class CartItemView(APIView):
+    @extend_schema(tags=TAGS, request=UpdateItemSerializer, responses=CartSchema, summary="Set a line's quantity")
+    def put(self, request, cart_id, item_id):
+        data = _valid(UpdateItemSerializer, request)
+        return Response(services.set_item_quantity(cart_id, request.user, item_id, data["quantity"]))
+
+    @extend_schema(tags=TAGS, request=None, responses=CartSchema, summary="Remove a line")
+    def delete(self, request, cart_id, item_id):
+        return Response(services.remove_item(cart_id, request.user, item_id))
+
+
+class CartAssociateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=TAGS,
+        request=AssociateSerializer,
+        responses=CartSchema,
+        summary="Give a guest cart to the signed-in user (merging it with the user's cart)",
+    )
+    def post(self, request):
+        data = _valid(AssociateSerializer, request)
+        claimed = data.get("userId")
+        if claimed and str(claimed) != str(request.user.id):
+            raise Forbidden("You can only associate a cart with your own account.")
+        return Response(services.associate(data["cartId"], request.user))
