@@ -104,7 +104,9 @@ def test_login_answers_tokens_with_the_contract_claims(api_client, make_user):
     import jwt
     from django.conf import settings
 
-    user = make_user(role="Support", email="sam@example.com", password="s3cret-pass", profile_image="https://x.io/a.png")
+    user = make_user(
+        role="Support", email="sam@example.com", password="s3cret-pass", profile_image="https://x.io/a.png"
+    )
     response = api_client.post(LOGIN, {"email": "Sam@Example.com", "password": "s3cret-pass"}, format="json")
     assert response.status_code == 200
     body = response.json()
@@ -145,7 +147,13 @@ def test_login_of_a_deactivated_user_is_403(api_client, make_user):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"email": "sam@example.com"}, {"password": "x"}, {"email": 1, "password": "x"}, {"email": "a@b.co", "password": 5}],
+    [
+        {},
+        {"email": "sam@example.com"},
+        {"password": "x"},
+        {"email": 1, "password": "x"},
+        {"email": "a@b.co", "password": 5},
+    ],
 )
 def test_login_bad_input_is_400(api_client, body):
     response = api_client.post(LOGIN, body, format="json")

@@ -1,0 +1,92 @@
+"""Login and register are throttled per client IP and per email, in the shared cache."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(settings):
+    def set_rates(**rates):
+        base = {"login_ip": "100/min", "login_email": "100/min", "register_ip": "100/min", "register_email": "100/min"}
+        base.update(rates)
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": base}
+
+    return set_rates
+
+
+def login(client, email, ip="10.0.0.1", password="wrong-password", **extra):
+    return client.post("/auth/login", {"email": email, "password": password}, format="json", REMOTE_ADDR=ip, **extra)
+
+
+def register(client, email, ip="10.0.0.1"):
+    body = {"name": "N", "email": email, "password": "correct-horse"}
+    return client.post("/auth/register", body, format="json", REMOTE_ADDR=ip)
+
+
+def assert_throttled(response):
+    assert response.status_code == 429
+    assert response.json() == {"message": "Too many requests. Try again later."}
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_login_is_throttled_per_email_whatever_the_ip(api_client, make_user, rates):
+    rates(login_email="3/min")
+    make_user(email="victim@example.com", password="password123")
+    for i in range(3):
+        assert login(api_client, "victim@example.com", ip=f"10.0.0.{i}").status_code == 401
+    assert_throttled(login(api_client, "Victim@Example.com", ip="10.9.9.9"))
+    # Even the right password waits: the limit is on attempts for this account.
+    assert_throttled(login(api_client, "victim@example.com", ip="10.9.9.8", password="password123"))
+    # Another account from the same IP is not affected.
+    assert login(api_client, "other@example.com", ip="10.0.0.1").status_code == 401
+
+
+def test_login_is_throttled_per_ip_whatever_the_email(api_client, rates):
+    rates(login_ip="3/min")
+    for i in range(3):
+        assert login(api_client, f"user{i}@example.com").status_code == 401
+    assert_throttled(login(api_client, "fresh@example.com"))
+    # A forged X-Forwarded-For does not give a new identity.
+    assert_throttled(login(api_client, "fresh2@example.com", HTTP_X_FORWARDED_FOR="1.2.3.4"))
+    assert login(api_client, "fresh@example.com", ip="10.0.0.2").status_code == 401
+
+
+def test_register_is_throttled_per_ip(api_client, rates):
+    rates(register_ip="2/min")
+    assert register(api_client, "a@example.com").status_code == 201
+    assert register(api_client, "b@example.com").status_code == 201
+    assert_throttled(register(api_client, "c@example.com"))
+    assert register(api_client, "c@example.com", ip="10.0.0.2").status_code == 201
+
+
+def test_register_is_throttled_per_email(api_client, rates):
+    rates(register_email="2/min")
+    assert register(api_client, "a@example.com", ip="10.0.0.1").status_code == 201
+    assert register(api_client, "a@example.com", ip="10.0.0.2").status_code == 409
+    assert_throttled(register(api_client, "A@example.com", ip="10.0.0.3"))
+    assert register(api_client, "b@example.com", ip="10.0.0.3").status_code == 201
+
+
+def test_default_rates_come_from_settings(api_client, settings):
+    from apps.auth.api.throttles import LoginEmailThrottle, LoginIpThrottle, RegisterIpThrottle
+
+    configured = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    assert LoginIpThrottle().rate == configured["login_ip"]
+    assert LoginEmailThrottle().rate == configured["login_email"]
+    assert RegisterIpThrottle().rate == configured["register_ip"]
+
+
+@pytest.mark.redis
+def test_throttle_counters_live_in_redis(api_client, rates):
+    """With REDIS_URL the counters are in Redis, shared by every process."""
+    from django.core.cache import cache
+    from django_redis import get_redis_connection
+
+    assert cache.__class__.__name__ == "RedisCache"
+    rates(login_email="2/min")
+    for _ in range(2):
+        assert login(api_client, "shared@example.com").status_code == 401
+    assert_throttled(login(api_client, "shared@example.com"))
+    keys = [k.decode() for k in get_redis_connection("default").keys("*throttle_login_email_*")]
+    assert len(keys) == 1

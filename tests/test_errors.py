@@ -1,0 +1,84 @@
+"""The platform's error shapes, through real /auth routes: every error is a JSON
+``{"message": ...}`` with the right status, never an HTML page or a stack trace."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_json_error(response, status):
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["message"], str) and body["message"]
+    assert "Traceback" not in body["message"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/auth/login"), ("put", "/auth/register"), ("delete", "/auth/validate"), ("get", "/auth/token/refresh")],
+)
+def test_wrong_method_on_a_public_route_is_405(api_client, method, path):
+    body = assert_json_error(getattr(api_client, method)(path), 405)
+    assert method.upper() in body["message"]
+
+
+def test_wrong_method_on_a_protected_route_is_405_once_authorised(client_as):
+    client, _ = client_as("ADMIN")
+    assert_json_error(client.patch("/auth/users", {}, format="json"), 405)
+    assert_json_error(client.post("/auth/permissions", {}, format="json"), 405)
+    assert_json_error(client.post("/auth/me", {}, format="json"), 405)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/octet-stream"])
+def test_unsupported_media_type_is_415(api_client, content_type):
+    response = api_client.post("/auth/login", "email=a@b.co", content_type=content_type)
+    body = assert_json_error(response, 415)
+    assert content_type in body["message"]
+
+
+def test_unsupported_media_type_on_a_protected_route(client_as):
+    client, _ = client_as("ADMIN")
+    assert_json_error(client.post("/auth/roles", "<role/>", content_type="application/xml"), 415)
+
+
+@pytest.mark.parametrize("path", ["/auth/nope", "/auth/users/", "/auth/login/", "/auth", "/nothing/here"])
+def test_unknown_route_is_404(api_client, path):
+    body = assert_json_error(api_client.get(path), 404)
+    assert path in body["message"]
+
+
+def test_unknown_route_with_a_body_is_404_not_405(api_client):
+    assert_json_error(api_client.post("/auth/signup", {"a": 1}, format="json"), 404)
+
+
+@pytest.mark.parametrize("raw", ["{", '{"email": }', "[1,", "\x00\x01"])
+def test_malformed_json_is_400(api_client, raw):
+    body = assert_json_error(api_client.post("/auth/login", raw, content_type="application/json"), 400)
+    assert body["message"].startswith("Malformed request body")
+
+
+def test_validation_errors_carry_field_errors(api_client):
+    body = assert_json_error(api_client.post("/auth/register", {"email": "bad"}, format="json"), 400)
+    assert set(body["errors"]) >= {"name", "email", "password"}
+    assert all(isinstance(v, list) and v for v in body["errors"].values())
+
+
+def test_auth_errors_are_json_401_and_403(api_client, client_as):
+    assert_json_error(api_client.get("/auth/users"), 401)
+    client, _ = client_as("Customer")
+    assert_json_error(client.get("/auth/users"), 403)
+
+
+def test_an_unexpected_error_is_a_json_500_without_details(client_as, monkeypatch):
+    from apps.auth import selectors
+
+    def boom():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(selectors, "permission_list", boom)
+    client, _ = client_as("ADMIN")
+    client.raise_request_exception = False
+    body = assert_json_error(client.get("/auth/permissions"), 500)
+    assert "secret" not in body["message"]
