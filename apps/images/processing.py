@@ -32,6 +32,7 @@ FORMATS = {
 # The JPEG opener answers MPO (multi-picture JPEG from cameras) for some files: stored as JPEG.
 ALIASES = {"MPO": "JPEG"}
 ANIMATED_FORMATS = {"GIF", "WEBP", "PNG"}  # PNG: APNG
+EXIF_ORIENTATION = 0x0112
 
 
 class InvalidImage(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -83,9 +84,12 @@ def _save_kwargs(fmt, source_info):
 
 
 def _static_for(fmt, frame):
-    """The decoded first frame, upright, in a mode the target encoder takes."""
-    upright = ImageOps.exif_transpose(frame)
+    """The decoded first frame, upright, in a mode the target encoder takes (no copy when the
+    frame already is: a 40 Mpx RGBA image is 160 MB)."""
     info = dict(frame.info)
+    upright = frame
+    if frame.getexif().get(EXIF_ORIENTATION, 1) in range(2, 9):
+        upright = ImageOps.exif_transpose(frame)
     if fmt == "JPEG":
         if upright.mode not in ("L", "RGB"):
             if upright.mode == "CMYK":
@@ -108,10 +112,18 @@ def _encode(fmt, image, info, extra=None):
 
 
 def _thumbnail(fmt, first, info, box):
-    thumb = first.convert("RGBA" if _has_alpha(first) and fmt != "JPEG" else "RGB")
-    thumb.thumbnail((box, box), Image.Resampling.LANCZOS)
-    info = {k: v for k, v in info.items() if k == "icc_profile"}
-    return _encode(fmt, thumb, info), thumb.size
+    """The first frame resized to fit in box x box (never enlarged), in the same format."""
+    alpha = _has_alpha(first) and fmt != "JPEG"
+    source = first
+    if first.mode not in ("RGB", "RGBA", "L", "LA") or (alpha and "transparency" in first.info):
+        # P, 1, I;16, or a transparent colour key: resize needs real colours and a real alpha.
+        source = first.convert("RGBA" if alpha else "RGB")
+    width, height = source.size
+    scale = min(1.0, box / width, box / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    thumb = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    icc = {k: v for k, v in info.items() if k == "icc_profile"}
+    return _encode(fmt, thumb, icc), thumb.size
 
 
 def process(fp, *, max_pixels, max_frames, thumbnail_size):
@@ -149,15 +161,15 @@ def process(fp, *, max_pixels, max_frames, thumbnail_size):
                     "duration": durations,
                     "loop": int(source_info.get("loop", 0) or 0),
                 }
-                data = _encode(fmt_name, first.copy(), source_info, extra)
-                first_info = source_info
+                thumbnail, (tw, th) = _thumbnail(fmt_name, first, source_info, thumbnail_size)
+                data = _encode(fmt_name, first, source_info, extra)
             else:
                 im.seek(0)
                 im.load()
                 first, first_info = _static_for(fmt_name, im)
                 width, height = first.size  # after EXIF rotation
-                data = _encode(fmt_name, first.copy(), first_info)
-            thumbnail, (tw, th) = _thumbnail(fmt_name, first, first_info, thumbnail_size)
+                thumbnail, (tw, th) = _thumbnail(fmt_name, first, first_info, thumbnail_size)
+                data = _encode(fmt_name, first, first_info)  # clears first.info: thumbnail first
         except TooManyPixels:
             raise
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
