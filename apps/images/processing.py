@@ -150,8 +150,8 @@ def process(fp, *, max_pixels, max_frames, thumbnail_size):
             if frames > 1:
                 sequence, durations = [], []
                 for frame in ImageSequence.Iterator(im):
+                    rgba = frame.convert("RGBA")  # decodes: WebP sets the duration only then
                     durations.append(int(frame.info.get("duration", 100) or 100))
-                    rgba = frame.convert("RGBA")
                     rgba.info = {}  # no comment/exif/xmp carried by any frame
                     sequence.append(rgba)
                 first = sequence[0]
