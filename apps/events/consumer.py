@@ -14,13 +14,20 @@
 import logging
 import time
 
-from django.db import close_old_connections
+from django.db import connections
 
 from apps.events.kafka import consumer_config, ensure_topics, logical_topic, wire_topic
 from apps.events.registry import subscriptions
 from apps.events.runner import deliver
 
 logger = logging.getLogger(__name__)
+
+
+def _refresh_connections():
+    """Drop broken or expired connections between messages (never one inside a transaction)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 class ConsumerStats:
@@ -64,7 +71,7 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.5, ma
                     if error.fatal():
                         raise RuntimeError(f"fatal Kafka error: {error}")
                     continue
-                close_old_connections()
+                _refresh_connections()
                 try:
                     deliver(logical_topic(message.topic()), message.value(), groups=[group])
                 except Exception:  # noqa: BLE001 - infrastructure failure: retry this message later

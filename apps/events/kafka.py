@@ -51,6 +51,15 @@ def get_producer(bootstrap=None):
         return _producers[key]
 
 
+def close_producers(timeout=5.0):
+    """Flush and forget the cached producers (tests, shutdown)."""
+    with _lock:
+        producers = list(_producers.values())
+        _producers.clear()
+    for producer in producers:
+        producer.flush(timeout)
+
+
 def consumer_config(group, bootstrap=None):
     return {
         "bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS,

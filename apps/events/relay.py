@@ -200,17 +200,25 @@ def relay_pending(aliases=None, batch_size=None, publisher=None, max_batches=Non
     return totals
 
 
+def _refresh_connections(aliases):
+    """Drop broken or expired connections between turns (never one inside a transaction)."""
+    for alias in aliases:
+        if not connections[alias].in_atomic_block:
+            connections[alias].close_if_unusable_or_obsolete()
+
+
 def run_forever(stop, interval=None, batch_size=None, aliases=None):
     """The long-running relay (``manage.py relay_outbox``); ``stop`` is a ``threading.Event``."""
     interval = settings.EVENTS_RELAY_INTERVAL_SECONDS if interval is None else interval
+    aliases = aliases or context_aliases()
     while not stop.is_set():
         started = time.monotonic()
+        _refresh_connections(aliases)
         try:
             moved = sum(relay_pending(aliases=aliases, batch_size=batch_size).values())
         except Exception:  # noqa: BLE001 - a database hiccup must not end the relay; retry next turn
             logger.exception("relay pass failed")
-            for alias in aliases or context_aliases():
-                connections[alias].close_if_unusable_or_obsolete()
             moved = 0
+            stop.wait(1.0)
         if not moved:
             stop.wait(max(interval - (time.monotonic() - started), 0))
