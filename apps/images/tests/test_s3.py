@@ -122,3 +122,21 @@ def test_invalid_upload_writes_nothing_to_the_bucket(staff_client, s3_storage):
 
     assert response.status_code == 400
     assert s3_storage.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+
+def test_readiness_checks_the_bucket(api_client, s3_storage, settings, s3_endpoint):
+    assert api_client.get("/health/ready").json()["checks"]["storage"] == {
+        "status": "UP",
+        "backend": "s3",
+        "bucket": BUCKET,
+        "ms": pytest.approx(0, abs=10_000),
+    }
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "bucket_name": "missing"},
+        },
+    }
+    response = api_client.get("/health/ready")
+    assert response.status_code == 503 and response.json()["checks"]["storage"]["status"] == "DOWN"

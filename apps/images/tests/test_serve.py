@@ -129,3 +129,20 @@ def test_original_service_names_with_jpeg_extension_are_served(api_client):
     response = api_client.get("/images/0b8e4a52-legacy.jpeg")
 
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_readiness_reports_the_storage(api_client, local_media):
+    body = api_client.get("/health/ready").json()
+
+    assert body["checks"]["storage"]["status"] == "UP"
+    assert body["checks"]["storage"]["backend"] == "filesystem"
+
+
+def test_readiness_fails_when_the_media_directory_cannot_be_made(api_client, settings, tmp_path):
+    (tmp_path / "not-a-directory").write_text("a file where the media directory should go")
+    settings.MEDIA_ROOT = tmp_path / "not-a-directory" / "media"
+
+    response = api_client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"]["status"] == "DOWN"
