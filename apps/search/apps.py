@@ -5,3 +5,15 @@ class SearchConfig(AppConfig):
     name = "apps.search"
     label = "search"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Search"
+
+    def ready(self):
+        from django.conf import settings
+
+        from apps.search import events  # noqa: F401 - registers the product_events consumer
+        from ecommerce.health import register_check
+
+        if settings.SEARCH_BACKEND == "elasticsearch":
+            from apps.search.backends import get_backend
+
+            register_check("search", lambda: get_backend().check())

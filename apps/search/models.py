@@ -1,1 +1,100 @@
+"""The search context's own copy of the catalogue, shaped for searching (database backend).
 
+Filled only by the ``product_events`` consumer and ``manage.py reindex``; the request path reads
+these tables and nothing else. ``payload`` is the product event payload as received (it is what
+the API returns); the other columns are denormalised from it for filtering, sorting and facets.
+
+Full text lives beside these tables, per database vendor (see ``backends/database.py``):
+SQLite: the FTS5 virtual table ``search_fts`` (created by migration 0002 on SQLite only);
+PostgreSQL: ``search_vector`` (weighted tsvector) with a GIN index, and a trigram GIN index on
+``SearchTerm.term`` (pg_trgm, migration 0002 on PostgreSQL only).
+"""
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class SearchDocument(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    product_id = models.UUIDField(unique=True)
+    payload = models.JSONField()
+    name = models.CharField(max_length=255, db_index=True)
+    sku = models.CharField(max_length=255, blank=True, default="")
+    # Folded (lower-case, accent-free) texts the full-text index is built from; name_text sorts.
+    name_text = models.CharField(max_length=255, default="")
+    sku_text = models.CharField(max_length=255, blank=True, default="")
+    description_text = models.TextField(blank=True, default="")
+    category_text = models.TextField(blank=True, default="")
+    attribute_text = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    min_price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    max_price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    in_stock = models.BooleanField(default=False)
+    created_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(null=True)
+    indexed_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL only (NULL elsewhere): name A, sku B, categories C, description + attributes D.
+    search_vector = SearchVectorField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["is_active", "created_at"], name="search_doc_active_created"),
+            models.Index(fields=["name_text"], name="search_doc_name_text"),
+            models.Index(fields=["min_price"], name="search_doc_min_price"),
+            models.Index(fields=["max_price"], name="search_doc_max_price"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.product_id})"
+
+
+class SearchVariant(models.Model):
+    """One row per variant: "price range on any variant" and in-stock filters, price facets."""
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="variants")
+    variant_id = models.CharField(max_length=64)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    stock_quantity = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["price", "document"], name="search_variant_price")]
+
+
+class SearchCategory(models.Model):
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="categories")
+    slug = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "slug"], name="search_category_once")]
+        indexes = [models.Index(fields=["slug", "document"], name="search_category_slug")]
+
+
+class SearchAttribute(models.Model):
+    """``variant_attributes_flat`` split on the first ':' ("color:red" → color, red)."""
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="attributes")
+    flat = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "flat"], name="search_attribute_once")]
+        indexes = [models.Index(fields=["flat", "document"], name="search_attribute_flat")]
+
+
+class SearchTerm(models.Model):
+    """Vocabulary of indexed words, for typo tolerance ("moniter" → "monitor").
+
+    Terms are only added (a stale term costs one useless alternative in a query); a reindex
+    rebuilds the table.
+    """
+
+    term = models.CharField(max_length=100, unique=True)
+    length = models.PositiveSmallIntegerField(db_index=True)
+
+
+class DeletedProduct(models.Model):
+    """Tombstones: an update of a deleted product arriving late must not resurrect it."""
+
+    product_id = models.UUIDField(primary_key=True)
+    deleted_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,357 @@
+"""Database backend: the search context's tables, with the vendor's own full-text engine.
+
+- SQLite: an FTS5 table ``search_fts`` (rowid = ``SearchDocument.id``; columns name, sku,
+  categories, description, attributes) ranked by ``bm25`` with the weights 4, 3, 2, 1, 1.
+- PostgreSQL: ``search_vector`` = name (A) + sku (B) + categories (C) + description and
+  attributes (D), GIN-indexed, ranked by ``ts_rank`` with weights D 0.25, C 0.5, B 0.75, A 1.0
+  (exactly 1:2:3:4; PostgreSQL has four weight classes, so description and attributes share D).
+
+Each query word matches the word itself, words it begins (as-you-type prefix), and, when the
+word is not in the vocabulary, its close spellings (Levenshtein distance within Elasticsearch's
+``AUTO`` fuzziness) found in ``SearchTerm`` (same first letter, and on PostgreSQL also pg_trgm
+similarity). Every word must match (AND), in any field.
+"""
+
+import logging
+
+from django.contrib.postgres.search import SearchQuery as PgQuery
+from django.contrib.postgres.search import SearchRank, SearchVector
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.fields import FloatField
+
+from apps.search.backends import Backend, SearchUnavailable
+from apps.search.documents import edit_distance, fuzziness, query_terms, tokens
+from apps.search.models import (
+    SearchAttribute,
+    SearchCategory,
+    SearchDocument,
+    SearchTerm,
+    SearchVariant,
+)
+from apps.search.params import PRICE_RANGES, price_bucket
+from ecommerce.db import alias_for
+
+logger = logging.getLogger(__name__)
+
+FTS_TABLE = "search_fts"
+DOC_TABLE = SearchDocument._meta.db_table
+FTS_WEIGHTS = "4.0, 3.0, 2.0, 1.0, 1.0"  # name, sku, categories, description, attributes
+PG_WEIGHTS = [0.25, 0.5, 0.75, 1.0]  # D, C, B, A
+MAX_FUZZY_ALTERNATIVES = 8
+CATEGORY_FACET_SIZE = 50
+ATTRIBUTE_FACET_SIZE = 100
+
+
+def words(text):
+    """The words of a text, folded, separated by single spaces: what every engine indexes
+    (PostgreSQL's parser would otherwise read "EC-2024" as "ec" and the number -2024)."""
+    return " ".join(tokens(text))
+
+
+class DatabaseBackend(Backend):
+    name = "database"
+
+    @property
+    def alias(self):
+        return alias_for("search")
+
+    @property
+    def vendor(self):
+        return connections[self.alias].vendor
+
+    def _docs(self):
+        return SearchDocument.objects.using(self.alias)
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def upsert(self, document):
+        with transaction.atomic(using=self.alias):
+            current = (
+                self._docs().select_for_update().filter(product_id=document.product_id).values("updated_at").first()
+            )
+            stored = current and current["updated_at"]
+            if stored and document.updated_at and document.updated_at < stored:
+                return False
+            self._remove([document.product_id])
+            self._insert([document])
+        return True
+
+    def delete(self, product_id):
+        with transaction.atomic(using=self.alias):
+            self._remove([product_id])
+
+    def _remove(self, product_ids):
+        ids = list(self._docs().filter(product_id__in=product_ids).values_list("id", flat=True))
+        if not ids:
+            return
+        if self.vendor == "sqlite":
+            with connections[self.alias].cursor() as cursor:
+                placeholders = ",".join(["%s"] * len(ids))
+                cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({placeholders})", ids)  # noqa: S608
+        for model in (SearchVariant, SearchCategory, SearchAttribute):
+            model.objects.using(self.alias).filter(document_id__in=ids)._raw_delete(self.alias)
+        self._docs().filter(id__in=ids)._raw_delete(self.alias)
+
+    def _insert(self, documents):
+        rows = self._docs().bulk_create(
+            [
+                SearchDocument(
+                    product_id=d.product_id,
+                    payload=d.payload,
+                    name=d.name,
+                    sku=d.sku,
+                    name_text=words(d.name)[:255],
+                    sku_text=words(d.sku)[:255],
+                    description_text=words(d.description),
+                    category_text=words(" ".join(d.category_names)),
+                    attribute_text=words(d.attribute_text),
+                    is_active=d.is_active,
+                    min_price=d.min_price,
+                    max_price=d.max_price,
+                    in_stock=d.in_stock,
+                    created_at=d.created_at,
+                    updated_at=d.updated_at,
+                )
+                for d in documents
+            ]
+        )
+        variants, categories, attributes, vocabulary = [], [], [], set()
+        for row, d in zip(rows, documents, strict=True):
+            variants += [
+                SearchVariant(document_id=row.id, variant_id=v.id[:64], price=v.price, stock_quantity=v.stock_quantity)
+                for v in d.variants
+            ]
+            categories += [SearchCategory(document_id=row.id, slug=s[:255]) for s in dict.fromkeys(d.category_slugs)]
+            attributes += [
+                SearchAttribute(document_id=row.id, flat=flat, name=name, value=value)
+                for name, value, flat in dict.fromkeys(d.attributes)
+            ]
+            vocabulary |= d.words()
+        SearchVariant.objects.using(self.alias).bulk_create(variants)
+        SearchCategory.objects.using(self.alias).bulk_create(categories, ignore_conflicts=True)
+        SearchAttribute.objects.using(self.alias).bulk_create(attributes, ignore_conflicts=True)
+        SearchTerm.objects.using(self.alias).bulk_create(
+            [SearchTerm(term=w, length=len(w)) for w in sorted(vocabulary)], ignore_conflicts=True, batch_size=1000
+        )
+        ids = [row.id for row in rows]
+        if self.vendor == "sqlite":
+            with connections[self.alias].cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {FTS_TABLE} (rowid, name, sku, categories, description, attributes) "  # noqa: S608
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (
+                            row.id,
+                            row.name_text,
+                            row.sku_text,
+                            row.category_text,
+                            row.description_text,
+                            row.attribute_text,
+                        )
+                        for row in rows
+                    ],
+                )
+        elif self.vendor == "postgresql":
+            self._docs().filter(id__in=ids).update(search_vector=self._vector())
+
+    @staticmethod
+    def _vector():
+        def part(expression, weight):
+            return SearchVector(expression, weight=weight, config="simple")
+
+        return (
+            part("name_text", "A")
+            + part("sku_text", "B")
+            + part("category_text", "C")
+            + part("description_text", "D")
+            + part("attribute_text", "D")
+        )
+
+    def rebuild(self, batches, on_batch=None):
+        """One transaction: readers see the old rows until it commits (MVCC / SQLite WAL)."""
+        total = 0
+        with transaction.atomic(using=self.alias):
+            for model in (SearchVariant, SearchCategory, SearchAttribute, SearchTerm, SearchDocument):
+                model.objects.using(self.alias).all()._raw_delete(self.alias)
+            if self.vendor == "sqlite":
+                with connections[self.alias].cursor() as cursor:
+                    cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
+            for batch in batches:
+                seen = {}
+                for d in batch:
+                    seen[d.product_id] = d  # a product twice in one batch: the last wins
+                self._remove(list(seen))  # ... and across batches
+                self._insert(list(seen.values()))
+                total += len(batch)
+                if on_batch:
+                    on_batch(len(batch))
+        return total
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def _fuzzy_alternatives(self, term):
+        distance = fuzziness(term)
+        if distance == 0:
+            return []
+        terms = SearchTerm.objects.using(self.alias).filter(length__gte=len(term) - distance)
+        terms = terms.filter(length__lte=len(term) + distance)
+        nearby = Q(term__startswith=term[0])
+        if self.vendor == "postgresql":
+            nearby |= Q(term__trigram_similar=term)
+        candidates = terms.filter(nearby).values_list("term", flat=True)[:2000]
+        scored = []
+        for candidate in candidates:
+            d = edit_distance(term, candidate, distance)
+            if 0 < d <= distance:
+                scored.append((d, candidate))
+        return [c for _, c in sorted(scored)[:MAX_FUZZY_ALTERNATIVES]]
+
+    def _alternatives(self, terms):
+        """For each query word: (word, [close spellings]) — spellings only for unknown words."""
+        known = set(SearchTerm.objects.using(self.alias).filter(term__in=terms).values_list("term", flat=True))
+        return [(t, [] if t in known else self._fuzzy_alternatives(t)) for t in terms]
+
+    def _text(self, qs, terms):
+        """Restrict ``qs`` to the documents matching every word; returns (qs, score expression)."""
+        alternatives = self._alternatives(terms)
+        if self.vendor == "sqlite":
+            expression = " AND ".join(
+                "(" + " OR ".join([f'"{t}" *', *(f'"{a}"' for a in alts)]) + ")" for t, alts in alternatives
+            )
+            matching = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
+            qs = qs.filter(id__in=RawSQL(matching, [expression]))
+            score = RawSQL(
+                f"SELECT -bm25({FTS_TABLE}, {FTS_WEIGHTS}) FROM {FTS_TABLE} "  # noqa: S608
+                f'WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = "{DOC_TABLE}"."id"',
+                [expression],
+                output_field=FloatField(),
+            )
+            return qs, score
+        if self.vendor == "postgresql":
+            expression = " & ".join(
+                "(" + " | ".join([f"'{t}':*", *(f"'{a}'" for a in alts)]) + ")" for t, alts in alternatives
+            )
+            query = PgQuery(expression, search_type="raw", config="simple")
+            return qs.filter(search_vector=query), SearchRank(F("search_vector"), query, weights=PG_WEIGHTS)
+        # Any other database: every word somewhere in the name, sku or description; no ranking.
+        for term, alts in alternatives:
+            match = Q()
+            for word in [term, *alts]:
+                match |= Q(name_text__contains=word) | Q(sku_text__contains=word) | Q(description_text__contains=word)
+                match |= Q(category_text__contains=word) | Q(attribute_text__contains=word)
+            qs = qs.filter(match)
+        return qs, Value(1.0, output_field=FloatField())
+
+    def _filtered(self, query):
+        qs = self._docs().filter(is_active=True)
+        if query.category:
+            qs = qs.filter(
+                Exists(SearchCategory.objects.using(self.alias).filter(document=OuterRef("pk"), slug=query.category))
+            )
+        if query.min_price is not None or query.max_price is not None or query.in_stock:
+            # One variant must satisfy every variant condition (in range and in stock).
+            variants = SearchVariant.objects.using(self.alias).filter(document=OuterRef("pk"))
+            if query.min_price is not None:
+                variants = variants.filter(price__gte=query.min_price)
+            if query.max_price is not None:
+                variants = variants.filter(price__lte=query.max_price)
+            if query.in_stock:
+                variants = variants.filter(stock_quantity__gt=0)
+            qs = qs.filter(Exists(variants))
+        for group in query.attribute_flats():
+            qs = qs.filter(
+                Exists(SearchAttribute.objects.using(self.alias).filter(document=OuterRef("pk"), flat__in=group))
+            )
+        return qs
+
+    def _ordering(self, query, has_score):
+        descending = query.sort_order == "desc"
+        if query.sort_by == "price":
+            key = F("max_price").desc(nulls_last=True) if descending else F("min_price").asc(nulls_last=True)
+        elif query.sort_by == "createdAt":
+            key = F("created_at").desc(nulls_last=True) if descending else F("created_at").asc(nulls_last=True)
+        elif query.sort_by == "name":
+            key = F("name_text").desc() if descending else F("name_text").asc()
+        elif has_score:
+            key = F("score").desc(nulls_last=True)
+        else:
+            key = F("created_at").desc(nulls_last=True)
+        return [key, F("created_at").desc(nulls_last=True), F("product_id").asc()]
+
+    def search(self, query):
+        try:
+            return self._search(query)
+        except DatabaseError as exc:
+            logger.exception("database search failed")
+            raise SearchUnavailable(str(exc)) from exc
+
+    def _search(self, query):
+        qs = self._filtered(query)
+        score = None
+        if query.q:
+            terms = query_terms(query.q)
+            if not terms:  # only punctuation: nothing can match
+                return {"data": [], "total": 0, "facets": {"categories": [], "attributes": [], "price_ranges": []}}
+            qs, score = self._text(qs, terms)
+        total = qs.count()
+        page = qs
+        if score is not None and query.sort_by == "_score":
+            page = page.annotate(score=score)
+        page = page.order_by(*self._ordering(query, score is not None and query.sort_by == "_score"))
+        data = list(page.values_list("payload", flat=True)[query.offset : query.offset + query.limit])
+        facets = self._facets(qs) if total else {"categories": [], "attributes": [], "price_ranges": []}
+        return {"data": data, "total": total, "facets": facets}
+
+    def _facets(self, qs):
+        ids = qs.order_by().values("id")
+        categories = (
+            SearchCategory.objects.using(self.alias)
+            .filter(document_id__in=ids)
+            .values("slug")
+            .annotate(count=Count("id"))
+            .order_by("-count", "slug")[:CATEGORY_FACET_SIZE]
+        )
+        flats = (
+            SearchAttribute.objects.using(self.alias)
+            .filter(document_id__in=ids)
+            .values("flat", "name", "value")
+            .annotate(count=Count("id"))
+            .order_by("-count", "flat")[:ATTRIBUTE_FACET_SIZE]
+        )
+        attributes = {}
+        for row in flats:
+            attributes.setdefault(row["name"], []).append({"value": row["value"], "count": row["count"]})
+        buckets = {}
+        for i, (low, high) in enumerate(PRICE_RANGES):
+            condition = Q()
+            if low is not None:
+                condition &= Q(price__gte=low)
+            if high is not None:
+                condition &= Q(price__lt=high)
+            buckets[f"b{i}"] = Count("document_id", distinct=True, filter=condition)
+        counts = SearchVariant.objects.using(self.alias).filter(document_id__in=ids).aggregate(**buckets)
+        return {
+            "categories": [{"slug": c["slug"], "count": c["count"]} for c in categories],
+            "attributes": [{"name": name, "options": options} for name, options in attributes.items()],
+            "price_ranges": [
+                price_bucket(low, high, counts[f"b{i}"])
+                for i, (low, high) in enumerate(PRICE_RANGES)
+                if counts[f"b{i}"]
+            ],
+        }
+
+    # --- status -------------------------------------------------------------------------------
+
+    def status(self):
+        docs = self._docs()
+        return {
+            "backend": self.name,
+            "database": self.alias,
+            "vendor": self.vendor,
+            "engine": {"sqlite": "FTS5", "postgresql": "tsvector + pg_trgm"}.get(self.vendor, "LIKE"),
+            "documents": docs.count(),
+            "activeDocuments": docs.filter(is_active=True).count(),
+            "terms": SearchTerm.objects.using(self.alias).count(),
+        }

@@ -1,0 +1,44 @@
+"""Bad query parameters are 400 with a JSON message naming the parameter."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"limit": str(10**9)}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"page": "-1"}, "page"),
+        ({"page": "0"}, "page"),
+        ({"page": "1.5"}, "page"),
+        ({"page": "101", "limit": "100"}, "page"),
+        ({"sortBy": "price; drop table"}, "sortBy"),
+        ({"sortBy": "stockQuantity"}, "sortBy"),
+        ({"sortOrder": "up"}, "sortOrder"),
+        ({"attributes": "red"}, "attributes"),
+        ({"attributes[]": "red"}, "attributes"),
+        ({"attributes[color][size]": "red"}, "attributes"),
+        ({"minPrice": "abc"}, "minPrice"),
+        ({"minPrice": "-1"}, "minPrice"),
+        ({"maxPrice": "NaN"}, "maxPrice"),
+        ({"minPrice": "100", "maxPrice": "10"}, "minPrice"),
+        ({"inStock": "maybe"}, "inStock"),
+        ({"q": "x" * 201}, "q"),
+        ({"category": ["a", "b"]}, "category"),
+    ],
+)
+def test_bad_parameters_are_400(api_client, params, field):
+    response = api_client.get("/search/products", params)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body["message"]
+    assert field in body["errors"]
+
+
+def test_a_stale_token_does_not_turn_a_public_search_into_401(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert api_client.get("/search/products").status_code == 200
