@@ -59,14 +59,14 @@ def _date_param(request, name, end=False):
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    day = parse_date(raw) if len(raw) == 10 else None
+    try:
+        day = parse_date(raw) if len(raw) == 10 else None
+        moment = None if day is not None else parse_datetime(raw)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        day = moment = None
     if day is not None:
         moment = datetime.combine(day, time.min, tzinfo=UTC)
         return moment + timedelta(days=1) if end else moment
-    try:
-        moment = parse_datetime(raw)
-    except ValueError:
-        moment = None
     if moment is None:
         raise BadRequest(
             f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 date-time.", errors={name: ["Invalid date."]}

@@ -1,0 +1,128 @@
+"""PUT /orders/:id/status: the workflow, stock given back on cancel/fail, events, permissions."""
+
+import uuid
+
+import pytest
+
+from apps.orders import services
+from apps.orders.models import Order
+from apps.orders.tests.conftest import guest_body, make_product, movements_of, stock_of
+from ecommerce.db import alias_for
+
+pytestmark = pytest.mark.django_db
+
+ALL = ["PENDING", "PAID", "FAILED", "SHIPPED", "DELIVERED", "CANCELLED"]
+ALLOWED = {
+    ("PENDING", "PAID"),
+    ("PENDING", "CANCELLED"),
+    ("PENDING", "FAILED"),
+    ("PAID", "SHIPPED"),
+    ("PAID", "CANCELLED"),
+    ("SHIPPED", "DELIVERED"),
+}
+
+
+@pytest.fixture
+def staff(client_as):
+    client, _ = client_as("Supervisor")  # read:order + update:order
+    return client
+
+
+def _order(place, product, quantity=2, **overrides):
+    response = place(guest_body(product, quantity=quantity, **overrides))
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+@pytest.mark.parametrize("start", ALL)
+@pytest.mark.parametrize("target", ALL)
+def test_only_allowed_transitions(staff, place, start, target):
+    product = make_product(stock=10)
+    order = _order(place, product)
+    Order.objects.filter(id=order["id"]).update(status=start)
+    response = staff.put(f"/orders/{order['id']}/status", {"status": target}, format="json")
+    if (start, target) in ALLOWED:
+        assert response.status_code == 200, response.json()
+        assert response.json()["status"] == target
+        assert Order.objects.get(id=order["id"]).status == target
+    else:
+        assert response.status_code == 409, response.json()
+        assert Order.objects.get(id=order["id"]).status == start
+
+
+@pytest.mark.parametrize("target", ["CANCELLED", "FAILED"])
+def test_cancel_or_fail_gives_the_stock_back_once(staff, place, target):
+    product = make_product(stock=10)
+    order = _order(place, product, quantity=3)
+    assert stock_of(product.variant_id) == 7
+    response = staff.put(f"/orders/{order['id']}/status", {"status": target}, format="json")
+    assert response.status_code == 200
+    assert stock_of(product.variant_id) == 10
+    returned = [m for m in movements_of(product.variant_id) if m.type == "ORDER_CANCELLED"]
+    assert [(m.change_quantity, str(m.related_order_id)) for m in returned] == [(3, order["id"])]
+    # A second attempt is refused by the workflow and gives nothing back.
+    assert staff.put(f"/orders/{order['id']}/status", {"status": target}, format="json").status_code == 409
+    assert stock_of(product.variant_id) == 10
+
+
+def test_paid_then_cancelled_gives_the_stock_back(staff, place):
+    product = make_product(stock=5)
+    order = _order(place, product, quantity=5, paymentMethod="CREDIT_CARD")
+    assert order["status"] == "PAID"
+    assert staff.put(f"/orders/{order['id']}/status", {"status": "CANCELLED"}, format="json").status_code == 200
+    assert stock_of(product.variant_id) == 5
+
+
+def test_shipping_keeps_the_stock_taken(staff, place):
+    product = make_product(stock=5)
+    order = _order(place, product, quantity=2, paymentMethod="CREDIT_CARD")
+    staff.put(f"/orders/{order['id']}/status", {"status": "SHIPPED"}, format="json")
+    staff.put(f"/orders/{order['id']}/status", {"status": "DELIVERED"}, format="json")
+    assert Order.objects.get(id=order["id"]).status == "DELIVERED"
+    assert stock_of(product.variant_id) == 3
+
+
+def test_each_change_emits_an_order_event(staff, place):
+    from apps.events.models import OutboxEvent
+
+    product = make_product()
+    order = _order(place, product)
+    staff.put(f"/orders/{order['id']}/status", {"status": "PAID"}, format="json")
+    staff.put(f"/orders/{order['id']}/status", {"status": "SHIPPED"}, format="json")
+    events = OutboxEvent.objects.using(alias_for("orders")).filter(topic="order_events", aggregate_id=order["id"])
+    assert [(e.event_type, e.payload.get("previousStatus"), e.payload["status"]) for e in events.order_by("id")] == [
+        ("ORDER_CREATED", None, "PENDING"),
+        ("ORDER_STATUS_CHANGED", "PENDING", "PAID"),
+        ("ORDER_STATUS_CHANGED", "PAID", "SHIPPED"),
+    ]
+
+
+def test_split_path_releases_after_the_status_commits(staff, place, monkeypatch):
+    monkeypatch.setattr(services, "shares_transaction", lambda: False)
+    product = make_product(stock=4)
+    order = _order(place, product, quantity=4)
+    assert staff.put(f"/orders/{order['id']}/status", {"status": "CANCELLED"}, format="json").status_code == 200
+    assert stock_of(product.variant_id) == 4
+
+
+@pytest.mark.parametrize("body", [{}, {"status": "LOST"}, {"status": None}, ["PAID"]])
+def test_bad_status_is_a_400(staff, place, body):
+    order = _order(place, make_product())
+    assert staff.put(f"/orders/{order['id']}/status", body, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("order_id", [str(uuid.uuid4()), "not-a-uuid"])
+def test_unknown_order_is_a_404(staff, order_id):
+    assert staff.put(f"/orders/{order_id}/status", {"status": "PAID"}, format="json").status_code == 404
+
+
+def test_permissions(api_client, client_as, place):
+    order = _order(place, make_product())
+    url = f"/orders/{order['id']}/status"
+    assert api_client.put(url, {"status": "PAID"}, format="json").status_code == 401
+    for role in ("Customer", "Support", "Auditor"):
+        client, _ = client_as(role)
+        assert client.put(url, {"status": "PAID"}, format="json").status_code == 403, role
+    admin, _ = client_as("ADMIN")
+    assert admin.put(url, {"status": "PAID"}, format="json").status_code == 200
+    assert Order.objects.get(id=order["id"]).status == "PAID"
