@@ -140,12 +140,14 @@ def test_user_event_redelivery_is_harmless():
 
 def test_catalogue_changes_reach_the_copy_through_the_outbox(django_capture_on_commit_callbacks):
     from apps.catalog.services import update_product
+    from ecommerce.db import alias_for
 
-    with django_capture_on_commit_callbacks(execute=True):
+    catalog = alias_for("catalog")
+    with django_capture_on_commit_callbacks(using=catalog, execute=True):
         product = make_product(name="Teapot", image_url="https://cdn/teapot.png")
     copy = DenormalizedProduct.objects.get(id=product.id)
     assert (copy.name, copy.sku, copy.image_url) == ("Teapot", product.sku, "https://cdn/teapot.png")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(using=catalog, execute=True):
         update_product(product.id, {"name": "Big teapot"})
     copy.refresh_from_db()
     assert copy.name == "Big teapot"
