@@ -93,18 +93,28 @@ class SearchClient:
         return [p["name"] for p in self.get(**params)["data"]]
 
 
+def _backend(name, settings, api_client):
+    settings.SEARCH_BACKEND = name
+    if name != "elasticsearch":
+        yield SearchClient(api_client, name)
+        return
+    from apps.search.backends.elastic import client
+
+    alias = f"{settings.ELASTICSEARCH_INDEX}_t{uuid.uuid4().hex[:10]}"
+    settings.ELASTICSEARCH_INDEX = alias
+    settings.ELASTICSEARCH_REFRESH = "wait_for"
+    yield SearchClient(api_client, name)
+    es = client()
+    for row in es.options(ignore_status=404).cat.indices(index=f"{alias}_*", format="json") or []:
+        es.options(ignore_status=404).indices.delete(index=row["index"])
+
+
 @pytest.fixture(params=["database", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
 def search(request, settings, api_client, db):
-    settings.SEARCH_BACKEND = request.param
-    if request.param == "elasticsearch":
-        from apps.search.backends.elastic import client
+    yield from _backend(request.param, settings, api_client)
 
-        alias = f"{settings.ELASTICSEARCH_INDEX}_t{uuid.uuid4().hex[:10]}"
-        settings.ELASTICSEARCH_INDEX = alias
-        settings.ELASTICSEARCH_REFRESH = "wait_for"
-        yield SearchClient(api_client, request.param)
-        es = client()
-        for row in es.options(ignore_status=404).cat.indices(index=f"{alias}_*", format="json") or []:
-            es.options(ignore_status=404).indices.delete(index=row["index"])
-        return
-    yield SearchClient(api_client, request.param)
+
+@pytest.fixture
+def elastic(settings, api_client, db):
+    """Elasticsearch only (mark the test ``elasticsearch``)."""
+    yield from _backend("elasticsearch", settings, api_client)

@@ -1,0 +1,159 @@
+"""The index kept in sync with the catalogue end to end, reindex, status, outages, dead letters."""
+
+import io
+import json
+import uuid
+
+import pytest
+from django.core.management import call_command
+
+from apps.events.models import DeadLetter
+from apps.events.runner import deliver
+from apps.search.backends import SearchUnavailable, get_backend
+from apps.search.params import SearchQuery
+from apps.search.services import reindex
+from apps.search.tests.conftest import make_product, send
+from ecommerce.db import alias_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _catalogue(client, method, path, body=None, capture=None):
+    """A catalogue API call whose events are delivered (inline transport, after commit)."""
+    with capture(using=alias_for("catalog"), execute=True):
+        response = getattr(client, method)(path, body, format="json")
+    assert response.status_code in (200, 201, 204), response.content
+    return response.json() if response.content else None
+
+
+def test_catalogue_changes_reach_the_search_end_to_end(search, client_as, django_capture_on_commit_callbacks):
+    admin, _ = client_as("ADMIN")
+    call = lambda method, path, body=None: _catalogue(admin, method, path, body, django_capture_on_commit_callbacks)  # noqa: E731
+    category = call("post", "/products/categories", {"name": "Screens", "slug": "screens"})
+    product = call(
+        "post",
+        "/products",
+        {
+            "sku": "MON-27",
+            "name": "Curved Monitor",
+            "description": "27 inch",
+            "categoryIds": [category["id"]],
+            "variants": [{"attributes": {"size": "27"}, "price": "249.90", "initialStockQuantity": 4}],
+        },
+    )
+    body = search.get(q="moniter")
+    (item,) = body["data"]
+    assert item["id"] == product["id"] and item["category_slugs"] == ["screens"]
+    assert item["variants"][0]["price"] == "249.90" and item["variants"][0]["stockQuantity"] == 4
+    assert body["facets"]["categories"] == [{"slug": "screens", "count": 1}]
+    assert body["facets"]["attributes"] == [{"name": "size", "options": [{"value": "27", "count": 1}]}]
+
+    call("put", f"/products/{product['id']}", {"name": "Flat Monitor"})
+    assert search.names(q="monitor") == ["Flat Monitor"]
+
+    call("delete", f"/products/{product['id']}")
+    assert search.names(q="monitor") == []
+    assert search.api.get("/products").status_code == 200
+
+
+def test_reindex_command_rebuilds_from_the_catalogue(search, client_as, settings):
+    from apps.catalog import services as catalogue
+
+    # Written without delivering events (no on_commit here): only a reindex can find them.
+    for i in range(5):
+        catalogue.create_product(
+            {"sku": f"R-{i}", "name": f"Reindexed Lamp {i}", "variants": [{"price": "10.00", "attributes": {}}]}
+        )
+    ghost = make_product("Ghost Lamp")  # in the index, not in the catalogue
+    send("PRODUCT_CREATED", ghost)
+    assert search.names(q="lamp") == ["Ghost Lamp"]
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reindex", "--batch-size", "2", stdout=out, stderr=err)
+    assert f"Indexed 5 documents into '{search.backend}'" in out.getvalue()
+    assert "documents/s" in out.getvalue()
+    assert "5doc" in err.getvalue().replace(" ", "")  # the progress bar
+    assert sorted(search.names(q="lamp")) == [f"Reindexed Lamp {i}" for i in range(5)]
+
+    out = io.StringIO()
+    call_command("search_status", "--json", stdout=out)
+    status = json.loads(out.getvalue())
+    assert status["backend"] == search.backend and status["documents"] == 5
+    if search.backend == "elasticsearch":
+        assert status["alias"] == settings.ELASTICSEARCH_INDEX
+        assert len(status["indices"]) == 1 and status["indices"][0].startswith(settings.ELASTICSEARCH_INDEX + "_")
+
+
+def test_reindex_replaces_everything_and_a_second_rebuild_keeps_one_index(search, settings):
+    send("PRODUCT_CREATED", make_product("Old Chair"))
+    batches = [[make_product("New Chair A"), make_product("New Chair B")], [make_product("New Chair C")]]
+    from apps.search.documents import from_payload
+
+    assert reindex(batches=[[from_payload(p) for p in batch] for batch in batches]) == 3
+    assert sorted(search.names(q="chair")) == ["New Chair A", "New Chair B", "New Chair C"]
+    assert reindex(batches=[[from_payload(make_product("Only Chair"))]]) == 1
+    assert search.names(q="chair") == ["Only Chair"]
+    if search.backend == "elasticsearch":
+        status = get_backend().status()
+        assert len(status["indices"]) == 1  # the old index was deleted after the swap
+
+
+def test_search_status_command_database(settings):
+    settings.SEARCH_BACKEND = "database"
+    send("PRODUCT_CREATED", make_product("Status Lamp"))
+    out = io.StringIO()
+    call_command("search_status", stdout=out)
+    assert "backend: database" in out.getvalue()
+    assert "documents: 1" in out.getvalue()
+
+
+def test_elasticsearch_down_is_503_and_the_product_list_still_works(api_client, settings):
+    settings.SEARCH_BACKEND = "elasticsearch"
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:1"  # nothing listens there
+    response = api_client.get("/search/products", {"q": "anything"})
+    assert response.status_code == 503
+    assert response.json() == {"message": "Search is temporarily unavailable. Please try again later."}
+    assert api_client.get("/products").status_code == 200
+    with pytest.raises(SearchUnavailable):
+        get_backend().check()
+
+
+@pytest.mark.elasticsearch
+def test_readiness_reports_elasticsearch(settings, elastic):
+    with pytest.raises(SearchUnavailable, match="points at no index"):
+        get_backend().check()
+    send("PRODUCT_CREATED", make_product("Ready Lamp"))
+    details = get_backend().check()
+    assert details["documents"] == 1 and details["alias"] == settings.ELASTICSEARCH_INDEX
+
+
+def test_a_payload_the_index_cannot_hold_is_dead_lettered(settings):
+    settings.SEARCH_BACKEND = "database"
+    envelope = {"id": str(uuid.uuid4()), "type": "PRODUCT_CREATED", "payload": {"id": "not-a-uuid"}}
+    deliver("product_events", envelope, groups=["search"], attempts=1)
+    letter = DeadLetter.objects.using(alias_for("search")).get(group="search")
+    assert "not a product id" in letter.error
+    good = make_product("After Poison")
+    deliver("product_events", {"id": str(uuid.uuid4()), "type": "PRODUCT_CREATED", "payload": good}, groups=["search"])
+    assert get_backend().search(SearchQuery())["total"] == 1
+
+
+@pytest.mark.postgres
+def test_postgres_full_text_structures(settings):
+    from django.db import connections
+
+    from apps.search.models import SearchDocument
+
+    settings.SEARCH_BACKEND = "database"
+    send("PRODUCT_CREATED", make_product("Monitor", sku="MON-1", description="bright"))
+    alias = alias_for("search")
+    vector = SearchDocument.objects.using(alias).values_list("search_vector", flat=True).get()
+    assert "'monitor':1A" in vector and "'mon':2B" in vector and "'bright':4" in vector
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('search_searchdocument', 'search_searchterm')"
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"search_doc_vector_gin", "search_term_trgm_gin"} <= names
+    # pg_trgm finds a typo on the first letter too.
+    assert get_backend().search(SearchQuery(q="lonitor"))["total"] == 1
