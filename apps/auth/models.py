@@ -43,6 +43,13 @@ class Role(models.Model):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def db_manager(self, using=None, hints=None):
+        """Users live only in the identity context's database, whatever alias a caller names:
+        ``createsuperuser`` asks for ``default``, which holds no users when contexts are split."""
+        from ecommerce.db import alias_for
+
+        return super().db_manager(alias_for("auth"), hints)
+
     def _create(self, email, password, role_name, **fields):
         """Every creation path (register, createsuperuser, ensure_admin) emits USER_CREATED in
         the transaction that saves the user."""

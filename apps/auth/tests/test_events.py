@@ -105,7 +105,7 @@ def test_a_failing_event_write_rolls_back_the_change(monkeypatch, make_user, out
 
 
 def test_events_are_relayed_after_commit(api_client, outbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(using=alias_for("auth"), execute=True) as callbacks:
         response = api_client.post(
             "/auth/register", {"name": "Ada", "email": "ada@example.com", "password": "correct-horse"}, format="json"
         )

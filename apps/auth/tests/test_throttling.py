@@ -80,10 +80,10 @@ def test_default_rates_come_from_settings(api_client, settings):
 @pytest.mark.redis
 def test_throttle_counters_live_in_redis(api_client, rates):
     """With REDIS_URL the counters are in Redis, shared by every process."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django_redis import get_redis_connection
 
-    assert cache.__class__.__name__ == "RedisCache"
+    assert caches["default"].__class__.__name__ == "RedisCache"
     rates(login_email="2/min")
     for _ in range(2):
         assert login(api_client, "shared@example.com").status_code == 401
