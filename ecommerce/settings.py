@@ -170,6 +170,7 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "login_email": env.str("THROTTLE_LOGIN_EMAIL", default="10/min"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="20/hour"),
+        "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),
         "guest_lookup": env.str("THROTTLE_GUEST_LOOKUP", default="20/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
