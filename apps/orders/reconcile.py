@@ -25,7 +25,7 @@ DEAD_STATUSES = {OrderStatus.CANCELLED, OrderStatus.FAILED}
 
 def reconcile_reservations(*, older_than_minutes=10, window_hours=72, limit=1000):
     """Returns ``{"checked": n, "released_orders": [ids], "units": n}``."""
-    from apps.catalog.selectors import open_reservations
+    from apps.catalog.reservations import open_reservations
     from apps.catalog.services import release_stock
 
     now = timezone.now()

@@ -1,0 +1,27 @@
+"""Public read for the orders' reconciler: which orders still hold stock.
+
+(Added by the orders engineer as a separate module so as not to touch files in progress; it only
+reads the stock ledger. It belongs beside ``variant_snapshots`` in ``selectors.py`` if preferred.)
+"""
+
+from django.db.models import Min, Sum
+
+from apps.catalog.models import StockMovement, StockMovementType
+from ecommerce.db import alias_for
+
+
+def open_reservations(*, placed_after=None, placed_before=None, limit=1000) -> dict[str, int]:
+    """``{order_id: units still held}`` for orders whose ``ORDER`` movements are not (fully)
+    given back by ``ORDER_CANCELLED`` ones, first reserved within ``[placed_after, placed_before)``.
+    One aggregate query over the window's movements."""
+    kinds = [StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED]
+    rows = StockMovement.objects.using(alias_for("catalog")).filter(related_order_id__isnull=False, type__in=kinds)
+    if placed_after is not None:
+        rows = rows.filter(timestamp__gte=placed_after)
+    rows = (
+        rows.values("related_order_id").annotate(net=Sum("change_quantity"), placed=Min("timestamp")).filter(net__lt=0)
+    )
+    if placed_before is not None:
+        rows = rows.filter(placed__lt=placed_before)
+    rows = rows.order_by("placed")[:limit]
+    return {str(row["related_order_id"]): -row["net"] for row in rows}
