@@ -117,6 +117,8 @@ class ProductDocument:
     category_names: list
     category_slugs: list
     attributes_flat: list
+    # The slugs of the categories and of all their ancestors (a filter on "clothing" finds shirts).
+    category_path_slugs: list = field(default_factory=list)
     variants: list = field(default_factory=list)
 
     @property
@@ -209,5 +211,6 @@ def from_payload(payload):
         category_names=_strings(payload.get("category_names"), "category_names"),
         category_slugs=_strings(payload.get("category_slugs"), "category_slugs"),
         attributes_flat=_strings(payload.get("variant_attributes_flat"), "variant_attributes_flat"),
+        category_path_slugs=_strings(payload.get("category_path_slugs"), "category_path_slugs"),
         variants=variants,
     )

@@ -61,8 +61,12 @@ class SearchVariant(models.Model):
 
 
 class SearchCategory(models.Model):
+    """A category slug of a document: ``direct`` for its own categories (the facet counts these),
+    not direct for their ancestors (the filter on a parent category finds them too)."""
+
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="categories")
     slug = models.CharField(max_length=255)
+    direct = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "slug"], name="search_category_once")]

@@ -123,7 +123,13 @@ class DatabaseBackend(Backend):
                 SearchVariant(document_id=row.id, variant_id=v.id[:64], price=v.price, stock_quantity=v.stock_quantity)
                 for v in d.variants
             ]
-            categories += [SearchCategory(document_id=row.id, slug=s[:255]) for s in dict.fromkeys(d.category_slugs)]
+            direct = dict.fromkeys(s[:255] for s in d.category_slugs)
+            categories += [SearchCategory(document_id=row.id, slug=s) for s in direct]
+            categories += [
+                SearchCategory(document_id=row.id, slug=s, direct=False)
+                for s in dict.fromkeys(s[:255] for s in d.category_path_slugs)
+                if s not in direct
+            ]
             attributes += [
                 SearchAttribute(document_id=row.id, flat=flat, name=name, value=value)
                 for name, value, flat in dict.fromkeys(d.attributes)
@@ -308,7 +314,7 @@ class DatabaseBackend(Backend):
         ids = qs.order_by().values("id")
         categories = (
             SearchCategory.objects.using(self.alias)
-            .filter(document_id__in=ids)
+            .filter(document_id__in=ids, direct=True)
             .values("slug")
             .annotate(count=Count("id"))
             .order_by("-count", "slug")[:CATEGORY_FACET_SIZE]

@@ -70,6 +70,7 @@ class ProductIndexDocument(Document):
     updatedAt = Date()  # noqa: N815
     category_names = Text(analyzer=folding, fields={"keyword": Keyword()})
     category_slugs = Keyword()
+    category_path_slugs = Keyword()
     variant_attributes_flat = Keyword()
     variants = Nested(VariantDoc)
     images = Object(enabled=False)
@@ -261,7 +262,14 @@ class ElasticsearchBackend(Backend):
         """The ``Search`` for a query (public for the tests and the benchmark)."""
         filters = [Q("term", isActive=True)]
         if query.category:
-            filters.append(Q("term", category_slugs=query.category))
+            # Its own categories, or their ancestors (payloads with category_path_slugs).
+            filters.append(
+                Q(
+                    "bool",
+                    should=[Q("term", category_slugs=query.category), Q("term", category_path_slugs=query.category)],
+                    minimum_should_match=1,
+                )
+            )
         variant_filter = self._variant_filter(query)
         if variant_filter is not None:
             filters.append(variant_filter)

@@ -39,6 +39,7 @@ def make_product(name="Thing", **fields):
         "updatedAt": iso(fields.pop("updated", None) or created),
         "category_names": fields.pop("category_names", []),
         "category_slugs": fields.pop("category_slugs", []),
+        "category_path_slugs": fields.pop("category_path_slugs", []),
         "variants": [
             {
                 "id": str(uuid.uuid4()),

@@ -81,6 +81,18 @@ def test_category_filter(search):
     assert search.names(category="nothing") == []
 
 
+def test_category_filter_includes_descendants_and_the_facet_counts_own_categories(search):
+    search.add(
+        make_product("Oxford Shirt", category_slugs=["shirts"], category_path_slugs=["shirts", "men", "clothing"]),
+        make_product("Summer Dress", category_slugs=["dresses"], category_path_slugs=["dresses", "women", "clothing"]),
+        make_product("Phone", category_slugs=["phones"], category_path_slugs=["phones", "electronics"]),
+    )
+    body = search.get(category="clothing", sortBy="name", sortOrder="asc")
+    assert [p["name"] for p in body["data"]] == ["Oxford Shirt", "Summer Dress"]
+    assert body["facets"]["categories"] == [{"slug": "dresses", "count": 1}, {"slug": "shirts", "count": 1}]
+    assert search.names(category="men") == ["Oxford Shirt"]
+
+
 def test_price_range_matches_any_variant(search):
     search.add(make_product("Shirt", variants=[{"price": "30.00"}, {"price": "150.00"}]))
     search.add(make_product("Coat", variants=[{"price": "250.00"}]))
