@@ -6,3 +6,6 @@ class AuthConfig(AppConfig):
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Identity"
+
+    def ready(self):
+        from apps.auth import schema  # noqa: F401 - registers the OpenAPI bearer scheme

@@ -69,12 +69,13 @@ def test_register_is_throttled_per_email(api_client, rates):
 
 
 def test_default_rates_come_from_settings(api_client, settings):
-    from apps.auth.api.throttles import LoginEmailThrottle, LoginIpThrottle, RegisterIpThrottle
+    from apps.auth.api.throttles import LoginEmailThrottle, LoginIpThrottle, RegisterEmailThrottle, RegisterIpThrottle
 
     configured = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert LoginIpThrottle().rate == configured["login_ip"]
     assert LoginEmailThrottle().rate == configured["login_email"]
     assert RegisterIpThrottle().rate == configured["register_ip"]
+    assert RegisterEmailThrottle().rate == configured["register_email"]
 
 
 @pytest.mark.redis
