@@ -66,7 +66,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "ecommerce.urls"
 APPEND_SLASH = False
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, adopted now
 
 TEMPLATES = [
     {
