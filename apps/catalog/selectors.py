@@ -147,12 +147,17 @@ def categories_with_counts():
     ).order_by("name", "id")
 
 
-def descendant_ids(category_id):
-    """The category and everything below it (one query: the tree is small)."""
-    children = {}
-    for cid, parent_id in Category.objects.values_list("id", "parent_id"):
+def descendant_ids(slug):
+    """The ids of the category ``slug`` and of everything below it, or None if there is no such
+    category (one query: the whole tree is read, it is small)."""
+    children, root = {}, None
+    for cid, parent_id, cslug in Category.objects.values_list("id", "parent_id", "slug"):
         children.setdefault(parent_id, []).append(cid)
-    found, stack = [], [category_id]
+        if cslug == slug:
+            root = cid
+    if root is None:
+        return None
+    found, stack = [], [root]
     while stack:
         current = stack.pop()
         found.append(current)

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 
-from apps.catalog.models import Category, ProductCategory, Variant
+from apps.catalog.models import ProductCategory, Variant
 from apps.catalog.selectors import descendant_ids, product_queryset
 from ecommerce.errors import BadRequest
 
@@ -77,10 +77,9 @@ def filtered_products(params):
 
     slug = (params.get("categorySlug") or "").strip()
     if slug:
-        category = Category.objects.filter(slug=slug).values_list("id", flat=True).first()
-        if category is None:
+        ids = descendant_ids(slug)
+        if ids is None:
             return queryset.none()
-        ids = descendant_ids(category)
         queryset = queryset.filter(
             Exists(ProductCategory.objects.filter(product_id=OuterRef("pk"), category_id__in=ids))
         )
