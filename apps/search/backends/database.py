@@ -94,7 +94,9 @@ class DatabaseBackend(Backend):
             model.objects.using(self.alias).filter(document_id__in=ids)._raw_delete(self.alias)
         self._docs().filter(id__in=ids)._raw_delete(self.alias)
 
-    def _insert(self, documents):
+    def _insert(self, documents, known_terms=None):
+        """Insert documents (their rows must not exist). ``known_terms``: the vocabulary already
+        written during a rebuild (saves re-sending it); otherwise the table is asked."""
         rows = self._docs().bulk_create(
             [
                 SearchDocument(
@@ -138,7 +140,13 @@ class DatabaseBackend(Backend):
         SearchVariant.objects.using(self.alias).bulk_create(variants)
         SearchCategory.objects.using(self.alias).bulk_create(categories, ignore_conflicts=True)
         SearchAttribute.objects.using(self.alias).bulk_create(attributes, ignore_conflicts=True)
-        SearchTerm.objects.using(self.alias).bulk_create(
+        terms = SearchTerm.objects.using(self.alias)
+        if known_terms is None:
+            vocabulary -= set(terms.filter(term__in=vocabulary).values_list("term", flat=True)) if vocabulary else set()
+        else:
+            vocabulary -= known_terms
+            known_terms |= vocabulary
+        terms.bulk_create(
             [SearchTerm(term=w, length=len(w)) for w in sorted(vocabulary)], ignore_conflicts=True, batch_size=1000
         )
         ids = [row.id for row in rows]
@@ -177,7 +185,7 @@ class DatabaseBackend(Backend):
 
     def rebuild(self, batches, on_batch=None):
         """One transaction: readers see the old rows until it commits (MVCC / SQLite WAL)."""
-        total = 0
+        total, known_terms = 0, set()
         with transaction.atomic(using=self.alias):
             for model in (SearchVariant, SearchCategory, SearchAttribute, SearchTerm, SearchDocument):
                 model.objects.using(self.alias).all()._raw_delete(self.alias)
@@ -189,7 +197,7 @@ class DatabaseBackend(Backend):
                 for d in batch:
                     seen[d.product_id] = d  # a product twice in one batch: the last wins
                 self._remove(list(seen))  # ... and across batches
-                self._insert(list(seen.values()))
+                self._insert(list(seen.values()), known_terms=known_terms)
                 total += len(batch)
                 if on_batch:
                     on_batch(len(batch))
