@@ -219,7 +219,7 @@ def _file_cache_expiry(cache, key):
 
     if not isinstance(cache, FileBasedCache):
         return None
-    path = cache._key_to_file(cache.make_key(key))
+    path = cache._key_to_file(key)
     try:
         with open(path, "rb") as f:
             return pickle.load(f)  # our own cache file: the expiry is pickled first

@@ -48,6 +48,16 @@ def cart_backend(request, settings, tmp_path):
 
 
 @pytest.fixture
+def file_backend(settings, tmp_path):
+    """The carts cache on the embedded file cache only."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "carts": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path / "c")},
+    }
+    yield get_store()
+
+
+@pytest.fixture
 def redis_backend(settings):
     """The carts cache on real Redis only (for TTL and raw-key checks)."""
     caches_setting = dict(settings.CACHES)
