@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 
 from apps.auth import events, selectors
@@ -83,6 +83,7 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     filter_horizontal = ()
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         was_active = User.objects.filter(pk=obj.pk).values_list("is_active", flat=True).first() if change else None
