@@ -7,18 +7,22 @@
   can end the loop.
 - Offsets are committed after the effects of the messages they cover (at-least-once; the inbox
   makes redelivery harmless).
-- If the runner itself fails (the database is down, say), the offset is not committed: the
-  consumer seeks back to that message and tries again after a pause, so nothing is skipped.
+- A batch of messages is applied in one database transaction (each message in its own
+  savepoint), then its offsets are committed. If the runner itself fails (the database is down,
+  say), the batch rolls back, no offset is committed, and the consumer seeks back to the batch's
+  first messages and tries again after a pause, so nothing is skipped.
 """
 
 import logging
 import time
+from contextlib import ExitStack
 
-from django.db import connections
+from django.db import connections, transaction
 
 from apps.events.kafka import consumer_config, ensure_topics, logical_topic, wire_topic
 from apps.events.registry import subscriptions
 from apps.events.runner import deliver
+from ecommerce.db import alias_for
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,18 @@ def _refresh_connections():
             conn.close_if_unusable_or_obsolete()
 
 
+def _apply_batch(group, messages, aliases):
+    """Apply a batch in one transaction per database: each message in its own savepoint (a
+    failing handler rolls back only its own effect and is dead-lettered), one commit for all.
+    One commit per batch instead of per message is what lets a consumer keep up with a busy topic.
+    """
+    with ExitStack() as stack:
+        for alias in aliases:
+            stack.enter_context(transaction.atomic(using=alias))
+        for message in messages:
+            deliver(logical_topic(message.topic()), message.value(), groups=[group])
+
+
 class ConsumerStats:
     def __init__(self):
         self.messages = 0
@@ -38,7 +54,7 @@ class ConsumerStats:
         self.last_message = None
 
 
-def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.5, max_messages=None, idle_seconds=None):
+def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, max_messages=None, idle_seconds=None):
     """Consume ``group``'s topics until ``stop`` (a ``threading.Event``) is set.
 
     ``max_messages`` / ``idle_seconds`` end the loop early (tests, benchmarks). Returns stats.
@@ -49,51 +65,53 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.5, ma
     if not topics:
         raise ValueError(f"no consumer registered for group {group!r}")
     ensure_topics(topics, bootstrap=bootstrap)
+    aliases = sorted({alias_for(s.context) for s in subscriptions(group=group)})
     client = Consumer(consumer_config(group, bootstrap))
     client.subscribe([wire_topic(t) for t in topics])
     stats = ConsumerStats()
     idle_since = time.monotonic()
     try:
         while not stop.is_set():
+            # consume() waits for ``batch`` messages or ``poll_timeout``: a short timeout keeps a
+            # quiet topic's latency low, a busy one still gets batches (one commit per batch).
             messages = client.consume(num_messages=batch, timeout=poll_timeout)
             if not messages:
                 if idle_seconds is not None and time.monotonic() - idle_since > idle_seconds:
                     break
                 continue
             idle_since = time.monotonic()
-            offsets = {}
-            retry_from = None
+            valid = []
             for message in messages:
                 error = message.error()
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        logger.warning("consumer error", extra={"group": group, "error": str(error)})
-                    if error.fatal():
-                        raise RuntimeError(f"fatal Kafka error: {error}")
+                if error is None:
+                    valid.append(message)
                     continue
-                _refresh_connections()
-                try:
-                    deliver(logical_topic(message.topic()), message.value(), groups=[group])
-                except Exception:  # noqa: BLE001 - infrastructure failure: retry this message later
-                    logger.exception("could not process message; will retry", extra={"group": group})
-                    stats.failures += 1
-                    retry_from = message
-                    break
-                offsets[(message.topic(), message.partition())] = message.offset() + 1
-                stats.messages += 1
-                stats.last_message = time.monotonic()
-            if offsets:
-                client.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
-            if retry_from is not None:
-                # Rewind every partition of this poll to its first unprocessed message.
+                if error.fatal():
+                    raise RuntimeError(f"fatal Kafka error: {error}")
+                if error.code() != KafkaError._PARTITION_EOF:
+                    logger.warning("consumer error", extra={"group": group, "error": str(error)})
+            if not valid:
+                continue
+            _refresh_connections()
+            try:
+                _apply_batch(group, valid, aliases)
+            except Exception:  # noqa: BLE001 - infrastructure failure (database down): retry the batch
+                logger.exception("could not process a batch; will retry it", extra={"group": group})
+                stats.failures += 1
                 rewind = {}
-                for message in messages:
-                    if message.error() is None:
-                        key = (message.topic(), message.partition())
-                        rewind.setdefault(key, offsets.get(key, message.offset()))
+                for message in valid:
+                    rewind.setdefault((message.topic(), message.partition()), message.offset())
                 for (t, p), o in rewind.items():
                     client.seek(TopicPartition(t, p, o))
                 stop.wait(1.0)
+                continue
+            offsets = {}
+            for message in valid:
+                offsets[(message.topic(), message.partition())] = message.offset() + 1
+            # Committed after the effects (at-least-once); a crash before this line means redelivery.
+            client.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+            stats.messages += len(valid)
+            stats.last_message = time.monotonic()
             if max_messages is not None and stats.messages >= max_messages:
                 break
     finally:

@@ -67,6 +67,8 @@ def consumer_config(group, bootstrap=None):
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": settings.KAFKA_SESSION_TIMEOUT_MS,
+        # Latency over batching: the broker answers a fetch after at most 50 ms.
+        "fetch.wait.max.ms": 50,
         "allow.auto.create.topics": True,
         "client.id": f"{settings.EVENTS_SOURCE_SERVICE}-{group}",
     }

@@ -36,6 +36,12 @@ class OutboxEvent(models.Model):
                 name="outbox_unpub_aggregate_idx",
                 condition=models.Q(published_at__isnull=True),
             ),
+            # Rows waiting for a retry (few): the claim skips their aggregates' later rows.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_retry_wait_idx",
+                condition=models.Q(published_at__isnull=True, next_attempt_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
