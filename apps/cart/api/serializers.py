@@ -5,6 +5,8 @@ the OpenAPI schema. Fields a client sends that the server does not use (``price`
 
 import re
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.cart.services import max_quantity
@@ -12,6 +14,7 @@ from apps.cart.services import max_quantity
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,9}$")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class QuantityField(serializers.Field):
     """A whole number of units: a JSON integer (or a string of digits), ``min_value``..max."""
 

@@ -62,7 +62,9 @@ class CartItemsView(APIView):
         )
         return Response(cart)
 
-    @extend_schema(tags=TAGS, request=None, responses=CartSchema, summary="Remove every line of a cart")
+    @extend_schema(
+        tags=TAGS, request=None, responses=CartSchema, summary="Remove every line of a cart", operation_id="carts_clear"
+    )
     def delete(self, request, cart_id):
         return Response(services.clear_items(cart_id, request.user))
 
@@ -73,7 +75,9 @@ class CartItemView(APIView):
         data = _valid(UpdateItemSerializer, request)
         return Response(services.set_item_quantity(cart_id, request.user, item_id, data["quantity"]))
 
-    @extend_schema(tags=TAGS, request=None, responses=CartSchema, summary="Remove a line")
+    @extend_schema(
+        tags=TAGS, request=None, responses=CartSchema, summary="Remove a line", operation_id="carts_items_remove"
+    )
     def delete(self, request, cart_id, item_id):
         return Response(services.remove_item(cart_id, request.user, item_id))
 
@@ -90,6 +94,6 @@ class CartAssociateView(APIView):
     def post(self, request):
         data = _valid(AssociateSerializer, request)
         claimed = data.get("userId")
-        if claimed and str(claimed) != str(request.user.id):
+        if claimed and (services.normalize_id(claimed) or claimed) != str(request.user.id):
             raise Forbidden("You can only associate a cart with your own account.")
         return Response(services.associate(data["cartId"], request.user))
