@@ -13,8 +13,8 @@ variant's movements is its stock. On SQLite, ``BEGIN IMMEDIATE`` serialises writ
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, JSONField, Sum
 from django.utils import timezone
 
 from apps.catalog import events
@@ -651,3 +651,106 @@ __all__ = [
     "update_category",
     "delete_category",
 ]
+
+
+# --- Bulk loading (demo and benchmark catalogues) -----------------------------------------------
+
+
+def bulk_load_products(items, *, emit_events=False):
+    """Insert many new products at once (demo and benchmark catalogues): PostgreSQL ``COPY``,
+    ``bulk_create`` elsewhere.
+
+    ``items``: dicts like ``create_product``'s input with ``category_ids`` resolved by the caller
+    (leaf categories). This is the one place that sets ``stock_quantity`` outside
+    ``_change_stock``: a variant is inserted with its initial quantity together with the
+    ``INITIAL_STOCK`` movement of the same amount, in the same transaction, so the ledger still
+    sums to the stock. Without ``emit_events`` no outbox rows are written: run
+    ``manage.py reindex`` (search app) afterwards, which reads ``selectors.product_documents``.
+    Returns the new product ids.
+    """
+    now = timezone.now()
+    tables = {model: [] for model in (Product, ProductCategory, Variant, StockMovement, ProductImage)}
+    product_ids = []
+    for item in items:
+        pid = uuid.uuid4()
+        product_ids.append(pid)
+        tables[Product].append(
+            {
+                "id": pid,
+                "sku": item["sku"],
+                "name": item["name"],
+                "description": item.get("description"),
+                "is_active": item.get("is_active", True),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        for cid in item.get("category_ids") or ():
+            tables[ProductCategory].append(
+                {"id": uuid.uuid4(), "product_id": pid, "category_id": cid, "assigned_at": now}
+            )
+        for data in item.get("variants") or ():
+            vid, quantity = uuid.uuid4(), int(data.get("initial_stock_quantity") or 0)
+            tables[Variant].append(
+                {
+                    "id": vid,
+                    "product_id": pid,
+                    "attributes": data.get("attributes") or {},
+                    "price": data["price"],
+                    "cost_price": data.get("cost_price"),
+                    "stock_quantity": quantity,
+                    "low_stock_threshold": data.get("low_stock_threshold", 5),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if quantity:
+                tables[StockMovement].append(
+                    {
+                        "id": uuid.uuid4(),
+                        "variant_id": vid,
+                        "change_quantity": quantity,
+                        "type": StockMovementType.INITIAL_STOCK.value,
+                        "reason": "Initial stock",
+                        "related_order_id": None,
+                        "timestamp": now,
+                    }
+                )
+        rows, _ = _normalise_images(item.get("images") or ())
+        for row in rows:
+            tables[ProductImage].append(
+                {
+                    "id": uuid.uuid4(),
+                    "product_id": pid,
+                    "image_url": row["image_url"],
+                    "alt_text": row.get("alt_text"),
+                    "is_primary": row["is_primary"],
+                    "order": row.get("order") or 0,
+                    "created_at": now,
+                }
+            )
+    using = alias_for("catalog")
+    with _atomic():
+        for model, rows in tables.items():
+            if rows:
+                _insert_many(model, rows, using)
+        if emit_events:
+            events.product_changed(product_ids, events.PRODUCT_CREATED)
+    return product_ids
+
+
+def _insert_many(model, rows, using):
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=1000)
+        return
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    quoted = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
+    json_columns = {c for c in columns if isinstance(model._meta.get_field(c), JSONField)}
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([Jsonb(v) if c in json_columns else v for c, v in row.items()])
