@@ -122,3 +122,10 @@ def test_healthcheck_of_a_background_role_is_its_process(tmp_path):
     (tmp_path / "role").write_text("web\n")
     env["PORT"] = "9"  # nothing listens there
     assert run([str(ENTRYPOINT), "healthcheck"], env=env).returncode == 1
+
+
+def test_shell_scripts_pass_shellcheck():
+    shellcheck = require_tool("shellcheck")
+    scripts = [ENTRYPOINT, REPO / "docker/postgres/init-databases.sh", REPO / "scripts/deploy_kind.sh"]
+    result = run([shellcheck, "--severity=style", *map(str, scripts)])
+    assert result.returncode == 0, result.stdout + result.stderr
