@@ -11,6 +11,15 @@ from apps.orders.tests.conftest import guest_body, make_product, stock_of
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _own_cart_cache(settings, tmp_path):
+    """The embedded file cache is one directory for every xdist worker, and each test clears it:
+    give these tests their own (Redis, when configured, is already one database per worker)."""
+    carts = settings.CACHES["carts"]
+    if carts["BACKEND"].endswith("FileBasedCache"):
+        settings.CACHES = {**settings.CACHES, "carts": {**carts, "LOCATION": str(tmp_path / "carts")}}
+
+
 def _cart_with(*lines, user=None):
     from apps.cart import services as carts
 
