@@ -1,0 +1,277 @@
+"""Django admin for the catalogue.
+
+The admin writes through the same rules as the API: product changes publish PRODUCT_* events in
+the admin's own transaction, stock is read-only here and changes only through the "Adjust stock"
+action (which calls ``services.adjust_stock``), the ledger is read-only, and products can only be
+put in leaf categories.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+
+from apps.catalog import events, services
+from apps.catalog.models import (
+    Category,
+    Product,
+    ProductCategory,
+    ProductImage,
+    StockMovement,
+    StockMovementType,
+    Variant,
+)
+from ecommerce.db import alias_for
+from ecommerce.errors import ApiError
+
+
+def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
+    # The admin runs its change views in transaction.atomic on the model's database.
+    with transaction.atomic(using=alias_for("catalog")):
+        events.product_changed(product_ids, event_type)
+
+
+class VariantFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            variant = form.instance
+            if variant.pk and StockMovement.objects.filter(variant_id=variant.pk).exists():
+                raise ValidationError("Cannot delete variant with existing stock movements.")
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    formset = VariantFormSet
+    extra = 0
+    fields = ["attributes", "price", "cost_price", "stock_quantity", "low_stock_threshold"]
+    readonly_fields = ["stock_quantity"]
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["image_url", "alt_text", "is_primary", "order"]
+
+
+class ProductCategoryFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            category = form.cleaned_data.get("category") if hasattr(form, "cleaned_data") else None
+            if category and not form.cleaned_data.get("DELETE") and category.children.exists():
+                raise ValidationError(f"Products can only be put in leaf categories: '{category}' has sub-categories.")
+
+
+class ProductCategoryInline(admin.TabularInline):
+    model = ProductCategory
+    formset = ProductCategoryFormSet
+    extra = 0
+    autocomplete_fields = ["category"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "is_active", "variant_count", "created_at"]
+    list_filter = ["is_active", ("categories", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["sku", "name"]
+    ordering = ["-created_at"]
+    inlines = [ProductCategoryInline, VariantInline, ProductImageInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(n_variants=Count("variants"))
+
+    @admin.display(description="variants", ordering="n_variants")
+    def variant_count(self, obj):
+        return obj.n_variants
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _publish_after_admin_change([form.instance.pk], events.PRODUCT_UPDATED if change else events.PRODUCT_CREATED)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic(using=alias_for("catalog")):
+            pk = obj.pk
+            obj.delete()
+            events.product_deleted(pk)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic(using=alias_for("catalog")):
+            for pk in list(queryset.values_list("pk", flat=True)):
+                Product.objects.filter(pk=pk).delete()
+                events.product_deleted(pk)
+
+
+class StockAdjustForm(forms.Form):
+    change_quantity = forms.IntegerField(help_text="Positive to add, negative to remove; not 0.")
+    type = forms.ChoiceField(choices=StockMovementType.choices, initial=StockMovementType.ADMIN_UPDATE)
+    reason = forms.CharField(max_length=500, required=False)
+
+    def clean_change_quantity(self):
+        value = self.cleaned_data["change_quantity"]
+        if value == 0:
+            raise ValidationError("Must not be zero.")
+        return value
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "product", "price", "stock_quantity", "low_stock_threshold", "updated_at"]
+    list_select_related = ["product"]
+    search_fields = ["product__sku", "product__name"]
+    readonly_fields = ["stock_quantity", "created_at", "updated_at"]
+    autocomplete_fields = ["product"]
+    actions = ["adjust_stock"]
+
+    @admin.action(description="Adjust stock of the selected variants")
+    def adjust_stock(self, request, queryset):
+        form = StockAdjustForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done, refused = 0, []
+            for variant in queryset.order_by("id"):
+                try:
+                    services.adjust_stock(
+                        variant.id,
+                        form.cleaned_data["change_quantity"],
+                        form.cleaned_data["type"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                    done += 1
+                except ApiError as exc:
+                    refused.append(f"{variant}: {exc.detail}")
+            if done:
+                self.message_user(request, f"Stock adjusted for {done} variant(s).", messages.SUCCESS)
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Adjust stock",
+            "form": form,
+            "variants": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/catalog/adjust_stock.html", context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _publish_after_admin_change([obj.product_id])
+
+    # A variant with ledger rows is kept (as in the API: 409); a whole product may still be deleted
+    # with its variants, so this is not a has_delete_permission rule (the cascade check asks it).
+    def delete_view(self, request, object_id, extra_context=None):
+        if StockMovement.objects.filter(variant_id=object_id).exists():
+            self.message_user(request, "Cannot delete variant with existing stock movements.", messages.ERROR)
+            from django.shortcuts import redirect
+
+            return redirect("admin:catalog_variant_changelist")
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request, queryset):
+        kept = queryset.filter(stock_movements__isnull=False).distinct()
+        if kept.exists():
+            self.message_user(request, f"{kept.count()} variant(s) with stock movements were kept.", messages.WARNING)
+        with transaction.atomic(using=alias_for("catalog")):
+            doomed = queryset.filter(stock_movements__isnull=True)
+            product_ids = set(doomed.values_list("product_id", flat=True))
+            doomed.delete()
+            events.product_changed(product_ids)
+
+
+class ParentFilter(admin.SimpleListFilter):
+    title = "parent"
+    parameter_name = "parent"
+
+    def lookups(self, request, model_admin):
+        parents = Category.objects.filter(children__isnull=False).distinct().order_by("name")
+        return [("root", "(top level)"), *[(str(c.pk), c.name) for c in parents]]
+
+    def queryset(self, request, queryset):
+        if self.value() == "root":
+            return queryset.filter(parent__isnull=True)
+        if self.value():
+            return queryset.filter(parent_id=self.value())
+        return queryset
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "parent", "image_url"]
+
+    def clean(self):
+        cleaned = super().clean()
+        parent, pk = cleaned.get("parent"), self.instance.pk
+        if parent is not None and (pk is None or parent.pk != self.instance.parent_id):
+            height = services._height(pk) if pk else 1
+            try:
+                services._parent_for(parent.pk, subtree_height=height, moving_id=pk)
+            except ApiError as exc:
+                raise ValidationError({"parent": str(exc.detail)})
+        return cleaned
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ["tree_name", "slug", "parent"]
+    list_select_related = ["parent__parent"]
+    list_filter = [ParentFilter]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["parent__parent__name", "parent__name", "name"]
+
+    @admin.display(description="category", ordering="name")
+    def tree_name(self, obj):
+        path, node = [], obj
+        while node is not None:
+            path.append(node.name)
+            node = node.parent
+        return " › ".join(reversed(path))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        events.category_changed(obj, events.CATEGORY_UPDATED if change else events.CATEGORY_CREATED)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic(using=alias_for("catalog")):
+            pk = obj.pk
+            super().delete_model(request, obj)
+            events.category_deleted(pk)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic(using=alias_for("catalog")):
+            for category in queryset:
+                pk = category.pk
+                category.delete()
+                events.category_deleted(pk)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = ["timestamp", "variant", "type", "change_quantity", "reason", "related_order_id"]
+    list_filter = ["type"]
+    search_fields = ["variant__product__sku", "related_order_id", "reason"]
+    list_select_related = ["variant"]
+    date_hierarchy = "timestamp"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    # Ledger rows are never deleted one by one; deleting a product still takes its ledger along
+    # (Django's cascade check asks has_delete_permission for each related row, hence no False here).
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

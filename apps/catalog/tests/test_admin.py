@@ -1,0 +1,100 @@
+"""The catalogue's Django admin: pages render, stock changes only through the service action."""
+
+import pytest
+from django.db.models import Sum
+
+from apps.catalog.models import StockMovement, Variant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    user = make_user(role="ADMIN", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/catalog/product/",
+        "/admin/catalog/category/",
+        "/admin/catalog/category/?parent=root",
+        "/admin/catalog/variant/",
+        "/admin/catalog/stockmovement/",
+        "/admin/catalog/product/add/",
+    ],
+)
+def test_pages_render(staff_client, shirt, url):
+    assert staff_client.get(url).status_code == 200
+
+
+def test_product_change_page_has_inlines(staff_client, shirt):
+    response = staff_client.get(f"/admin/catalog/product/{shirt.id}/change/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "variants-TOTAL_FORMS" in body and "images-TOTAL_FORMS" in body
+
+
+def test_category_tree_display(staff_client, tree):
+    body = staff_client.get("/admin/catalog/category/").content.decode()
+    assert "Clothing › Men › Shirts" in body
+
+
+def test_stock_movements_are_read_only(staff_client, shirt):
+    movement = StockMovement.objects.first()
+    assert staff_client.get("/admin/catalog/stockmovement/add/").status_code == 403
+    response = staff_client.post(f"/admin/catalog/stockmovement/{movement.id}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert StockMovement.objects.filter(id=movement.id).exists()
+
+
+def test_adjust_stock_action_goes_through_the_service(staff_client, shirt):
+    variants = list(shirt.variants.order_by("price"))  # 5 and 0 in stock
+    ids = [str(v.id) for v in variants]
+    page = staff_client.post("/admin/catalog/variant/", {"action": "adjust_stock", "_selected_action": ids})
+    assert page.status_code == 200 and b"Adjust stock" in page.content
+    response = staff_client.post(
+        "/admin/catalog/variant/",
+        {
+            "action": "adjust_stock",
+            "_selected_action": ids,
+            "apply": "1",
+            "change_quantity": "-3",
+            "type": "ADMIN_UPDATE",
+            "reason": "inventory",
+        },  # fmt: skip
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert [Variant.objects.get(id=v.id).stock_quantity for v in variants] == [2, 0]  # the second is refused
+    assert "Insufficient stock" in response.content.decode()
+    for v in variants:
+        ledger = StockMovement.objects.filter(variant_id=v.id).aggregate(s=Sum("change_quantity"))["s"] or 0
+        assert ledger == Variant.objects.get(id=v.id).stock_quantity
+    assert StockMovement.objects.get(variant_id=variants[0].id, type="ADMIN_UPDATE").reason == "inventory"
+
+
+def test_category_form_refuses_fourth_level(staff_client, tree):
+    response = staff_client.post(
+        "/admin/catalog/category/add/", {"name": "Deep", "slug": "deep", "parent": str(tree["shirts"].id)}
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert b"deeper than 3 levels" in response.content
+
+
+def test_deleting_a_product_in_the_admin_publishes_the_event(staff_client, shirt):
+    from apps.events.models import OutboxEvent
+    from ecommerce.db import alias_for
+
+    response = staff_client.post(f"/admin/catalog/product/{shirt.id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    event = OutboxEvent.objects.using(alias_for("catalog")).get(event_type="PRODUCT_DELETED")
+    assert event.payload == {"id": str(shirt.id)}
+
+
+def test_a_variant_with_ledger_rows_is_kept(staff_client, shirt):
+    variant = shirt.variants.get(stock_quantity=5)
+    staff_client.post(f"/admin/catalog/variant/{variant.id}/delete/", {"post": "yes"})
+    assert Variant.objects.filter(id=variant.id).exists()
