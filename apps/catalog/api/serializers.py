@@ -267,3 +267,28 @@ class CategorySerializer(CategoryRowSerializer):
 
     def get_subCategoryCount(self, obj) -> int:  # noqa: N802
         return getattr(obj, "sub_category_count", 0) or 0
+
+
+# --- Response documents (OpenAPI only) ---------------------------------------------------------
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class CreatedProductSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+
+
+class BulkProductsResponse(MessageSerializer):
+    createdProducts = CreatedProductSerializer(many=True)  # noqa: N815
+
+
+class BulkCategoriesResponse(MessageSerializer):
+    createdCategories = CategorySerializer(many=True)  # noqa: N815
+
+
+class StockAdjustResponse(MessageSerializer):
+    movement = StockMovementSerializer()
+    newStockQuantity = serializers.IntegerField()  # noqa: N815

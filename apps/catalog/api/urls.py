@@ -17,6 +17,7 @@ urlpatterns = [
     path("categories/<str:category_id>", views.CategoryView.as_view(), name="catalog-category"),
     path("stock/adjust/<str:variant_id>", views.StockAdjustView.as_view(), name="catalog-stock-adjust"),
     path("stock/history/<str:variant_id>", views.StockHistoryView.as_view(), name="catalog-stock-history"),
+    path("variants/<str:variant_id>", views.VariantAliasView.as_view(), name="catalog-variant-alias"),
     path("<str:product_id>", views.ProductView.as_view(), name="catalog-product"),
     path("<str:product_id>/categories", views.ProductCategoriesView.as_view(), name="catalog-product-categories"),
     path("<str:product_id>/images", views.ProductImagesView.as_view(), name="catalog-product-images"),

@@ -98,7 +98,7 @@ class ProductListView(CatalogView):
 class ProductBulkView(CatalogView):
     permissions = {"POST": [Has("create:product")]}
 
-    @extend_schema(request=s.ProductInput(many=True))
+    @extend_schema(request=s.ProductInput(many=True), responses={201: s.BulkProductsResponse})
     def post(self, request):
         items = validated(s.ProductInput, as_list(request.data, "products"), many=True)
         products = services.create_products(items)
@@ -146,13 +146,13 @@ class ProductView(CatalogView):
 class ProductCategoriesView(CatalogView):
     permissions = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
 
-    @extend_schema(request=s.CategoryIdsInput)
+    @extend_schema(request=s.CategoryIdsInput, responses={201: s.MessageSerializer})
     def post(self, request, product_id):
         data = validated(s.CategoryIdsInput, request.data)
         product = services.attach_categories(product_id, data["category_ids"])
         return Response({"message": f"Added categories to product {product.id}."}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CategoryIdsInput)
+    @extend_schema(request=s.CategoryIdsInput, responses=s.MessageSerializer)
     def delete(self, request, product_id):
         data = validated(s.CategoryIdsInput, request.data)
         removed = services.detach_categories(product_id, data["category_ids"])
@@ -162,13 +162,13 @@ class ProductCategoriesView(CatalogView):
 class ProductImagesView(CatalogView):
     permissions = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
 
-    @extend_schema(request=s.ImageInput(many=True))
+    @extend_schema(request=s.ImageInput(many=True), responses={201: s.MessageSerializer})
     def post(self, request, product_id):
         images = validated(s.ImageInput, as_list(request.data, "images"), many=True)
         services.add_images(product_id, images)
         return Response({"message": f"Added images to product {product_id}."}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ImageIdsInput)
+    @extend_schema(request=s.ImageIdsInput, responses=s.MessageSerializer)
     def delete(self, request, product_id):
         data = validated(s.ImageIdsInput, request.data)
         removed = services.remove_images(product_id, data["image_ids"])
@@ -225,13 +225,44 @@ class VariantView(CatalogView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class VariantAliasView(VariantView):
+    """``/products/variants/<variantId>``: the original's alias of the variant routes, without the
+    product in the path."""
+
+    def _product_of(self, variant_id):
+        vid = parse_id(variant_id, "Variant not found")
+        product_id = Variant.objects.filter(id=vid).values_list("product_id", flat=True).first()
+        if product_id is None:
+            raise NotFound("Variant not found")
+        return product_id
+
+    @extend_schema(operation_id="products_variants_alias_retrieve", responses=s.VariantSerializer)
+    def get(self, request, variant_id):
+        return super().get(request, self._product_of(variant_id), variant_id)
+
+    @extend_schema(
+        operation_id="products_variants_alias_update", request=s.VariantUpdateInput, responses=s.VariantSerializer
+    )
+    def put(self, request, variant_id):
+        return super().put(request, self._product_of(variant_id), variant_id)
+
+    @extend_schema(operation_id="products_variants_alias_partial_update", request=s.VariantUpdateInput,
+                   responses=s.VariantSerializer)  # fmt: skip
+    def patch(self, request, variant_id):
+        return super().put(request, self._product_of(variant_id), variant_id)
+
+    @extend_schema(operation_id="products_variants_alias_destroy", responses={204: None})
+    def delete(self, request, variant_id):
+        return super().delete(request, self._product_of(variant_id), variant_id)
+
+
 # --- Stock -------------------------------------------------------------------------------------
 
 
 class StockAdjustView(CatalogView):
     permissions = {"POST": [Has("adjust:stock")]}
 
-    @extend_schema(request=s.StockAdjustInput)
+    @extend_schema(request=s.StockAdjustInput, responses={201: s.StockAdjustResponse})
     def post(self, request, variant_id):
         vid = parse_id(variant_id, "Variant not found")
         data = validated(s.StockAdjustInput, request.data)
@@ -312,7 +343,7 @@ class CategoryListView(CatalogView):
 class CategoryBulkView(CatalogView):
     permissions = {"POST": [Has("create:category")]}
 
-    @extend_schema(request=s.CategoryInput(many=True))
+    @extend_schema(request=s.CategoryInput(many=True), responses={201: s.BulkCategoriesResponse})
     def post(self, request):
         items = validated(s.CategoryInput, as_list(request.data, "categories"), many=True)
         created = services.create_categories(items)

@@ -129,3 +129,13 @@ def test_history_newest_first_with_limit(admin, shirt):
     assert [m["changeQuantity"] for m in admin.get(f"/products/stock/history/{variant.id}?limit=2").json()] == [3, 2]
     assert admin.get(f"/products/stock/history/{variant.id}?limit=0").status_code == 400
     assert admin.get(f"/products/stock/history/{uuid.uuid4()}").status_code == 404
+
+
+def test_variant_alias_routes(api_client, admin, shirt):
+    variant = shirt.variants.get(stock_quantity=0)
+    assert api_client.get(f"/products/variants/{variant.id}").json()["id"] == str(variant.id)
+    assert api_client.put(f"/products/variants/{variant.id}", {"price": 1}, format="json").status_code == 401
+    response = admin.put(f"/products/variants/{variant.id}", {"price": 12}, format="json")
+    assert response.status_code == 200 and response.json()["price"] == "12.00"
+    assert admin.delete(f"/products/variants/{variant.id}").status_code == 204
+    assert api_client.get(f"/products/variants/{variant.id}").status_code == 404

@@ -23,6 +23,8 @@ ROUTES = [
     ("delete", f"/products/categories/{ID}", "delete:category"),
     ("post", f"/products/stock/adjust/{ID}", "adjust:stock"),
     ("get", f"/products/stock/history/{ID}", "adjust:stock"),
+    ("put", f"/products/variants/{ID}", "update:product"),
+    ("delete", f"/products/variants/{ID}", "update:product"),
 ]
 
 
