@@ -77,12 +77,21 @@ def make_rows(count, topic):
     OutboxEvent.objects.bulk_create(rows, batch_size=2000)
 
 
+def vacuum():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_outboxevent")
+
+
 def throughput(rows, batch_size):
     from apps.events import relay
     from apps.events.models import OutboxEvent
 
     OutboxEvent.objects.all().delete()
+    vacuum()  # start each run from a clean table (in production autovacuum keeps it so)
     make_rows(rows, "bench_throughput")
+    vacuum()
     publisher = relay.KafkaPublisher()
     started = time.perf_counter()
     published = 0

@@ -66,9 +66,16 @@ def dead_letter(subscription_or_group, topic, raw, error, event_id="", attempts=
         raw = raw.decode("utf-8", errors="replace")
     elif not isinstance(raw, str):
         raw = json.dumps(raw, default=str)
-    logger.error("dead-lettered message", extra={"group": group, "topic": topic, "error": str(error)})
+    error = str(error)
+    logger.error("dead-lettered message", extra={"group": group, "topic": topic, "error": error})
+    # PostgreSQL text cannot hold NUL characters; a poison message may well contain some.
     DeadLetter.objects.using(alias).create(
-        group=group, topic=topic, event_id=event_id, raw=raw, error=str(error)[:10000], attempts=attempts
+        group=group,
+        topic=topic,
+        event_id=event_id[:100].replace("\x00", ""),
+        raw=raw.replace("\x00", "\\u0000"),
+        error=error[:10000].replace("\x00", "\\u0000"),
+        attempts=attempts,
     )
 
 

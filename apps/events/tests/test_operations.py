@@ -97,11 +97,11 @@ def test_prune_task_runs_eagerly(settings, emit):
 def test_relay_task_and_once_command_drain_the_inline_leftovers(emit, django_capture_on_commit_callbacks):
     from apps.events.tasks import relay_outbox_task
 
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(using=orders(), execute=False):
         emit("a", 1)
     relay_outbox_task.delay()
     assert sink.by_key() == {"a": [1]}
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(using=orders(), execute=False):
         emit("a", 2)
     out = StringIO()
     call_command("relay_outbox", "--once", stdout=out)
@@ -114,7 +114,7 @@ def test_beat_schedule_has_the_relay_and_the_prune(settings):
 
 def test_relay_command_stops_cleanly_on_sigterm(emit, django_capture_on_commit_callbacks):
     previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(using=orders(), execute=False):
         emit("a", 1)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGTERM))
     timer.start()

@@ -27,7 +27,7 @@ def test_publish_outside_a_transaction_is_refused():
 
 
 def test_rollback_leaves_no_event(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(using=orders(), execute=True):
         with pytest.raises(ZeroDivisionError):
             with transaction.atomic(using=orders()):
                 publish(sink.TOPIC, "THING_CREATED", "a", {"key": "a", "n": 1}, using=orders())
@@ -37,7 +37,7 @@ def test_rollback_leaves_no_event(django_capture_on_commit_callbacks):
 
 
 def test_commit_writes_the_row_then_delivers_and_marks_it(emit, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(using=orders(), execute=False) as callbacks:
         row = emit("a", 1, "THING_CREATED")
     stored = OutboxEvent.objects.using(orders()).get(pk=row.pk)
     assert stored.published_at is None  # committed, not yet relayed
@@ -51,7 +51,7 @@ def test_commit_writes_the_row_then_delivers_and_marks_it(emit, django_capture_o
 
 
 def test_envelope_has_the_contract_shape(emit, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(using=orders(), execute=False):
         row = emit("a", 1, "THING_CREATED")
     envelope = row.envelope()
     assert set(envelope) == {"id", "type", "payload", "timestamp", "sourceService"}
@@ -62,7 +62,7 @@ def test_envelope_has_the_contract_shape(emit, django_capture_on_commit_callback
 
 
 def test_a_failing_handler_never_breaks_the_committed_request(emit, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(using=orders(), execute=True):
         row = emit("a", 1, "POISON")  # the handler raises every time
     # No exception reached the caller; the message is dead-lettered and the row is not retried.
     letter = DeadLetter.objects.using(orders()).get()
@@ -76,7 +76,7 @@ def test_a_failed_hand_over_keeps_the_row_for_the_relay(emit, django_capture_on_
         raise ConnectionError("database went away")
 
     monkeypatch.setattr(transports, "deliver", broken)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(using=orders(), execute=True):
         row = emit("a", 1)  # no exception for the request
     stored = OutboxEvent.objects.using(orders()).get(pk=row.pk)
     assert stored.published_at is None and stored.attempts == 1
@@ -91,7 +91,7 @@ def test_a_failed_hand_over_keeps_the_row_for_the_relay(emit, django_capture_on_
 
 
 def test_events_of_one_transaction_are_delivered_in_order(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(using=orders(), execute=True):
         with transaction.atomic(using=orders()):
             for n in range(5):
                 publish(sink.TOPIC, "THING_UPDATED", "a", {"key": "a", "n": n}, using=orders())
