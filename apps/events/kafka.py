@@ -94,10 +94,17 @@ def ensure_topics(topics, bootstrap=None, timeout=10.0):
     return wanted
 
 
+_admins = {}
+
+
 def broker_status(bootstrap=None, timeout=1.5):
     """Readiness probe: the broker answers a metadata request within ``timeout``."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS})
+    servers = bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS
+    with _lock:
+        if servers not in _admins:
+            _admins[servers] = AdminClient({"bootstrap.servers": servers})
+        admin = _admins[servers]
     metadata = admin.list_topics(timeout=timeout)
     return {"brokers": len(metadata.brokers)}
