@@ -1,8 +1,22 @@
 """Login and register are throttled per client IP and per email, in the shared cache."""
 
+import uuid
+
 import pytest
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def private_cache(request, settings):
+    """Counters in a cache of this test's own: parallel test workers share the file cache or
+    Redis database and clear it at the start of each of their tests. The Redis test below
+    keeps the configured cache."""
+    if request.node.get_closest_marker("redis") is None:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+        }
 
 
 @pytest.fixture
