@@ -8,7 +8,10 @@
 #   relay               outbox relay: manage.py relay_outbox
 #   consumer <group>    event consumer group: manage.py consume_events --group <group>
 #   migrate             migrate every context database (scripts/migrate.sh), then the admin
-#                       user when ADMIN_EMAIL and ADMIN_PASSWORD are set
+#                       user when ADMIN_EMAIL and ADMIN_PASSWORD are set, then ensure-search-index
+#   ensure-search-index with SEARCH_BACKEND=elasticsearch: wait (at most SEARCH_WAIT_SECONDS) for
+#                       the cluster and build the index when the alias points at none (a web
+#                       pod is not ready without it); an existing index is left alone
 #   wait-databases      wait (at most DATABASES_WAIT_SECONDS) until every database accepts connections
 #   wait-migrations     wait (at most MIGRATIONS_WAIT_SECONDS) until every database is migrated
 #   healthcheck         the image's HEALTHCHECK: HTTP /health for web roles, else the role is alive
@@ -63,6 +66,25 @@ for alias in connections:
             print(f"waiting for database '{alias}': {type(exc).__name__}", flush=True)
             time.sleep(2)
 EOF
+}
+
+ensure_search_index() {
+  [ "${SEARCH_BACKEND:-database}" = "elasticsearch" ] || return 0
+  local deadline=$((SECONDS + ${SEARCH_WAIT_SECONDS:-300})) status
+  until status=$("$PY" manage.py search_status --json 2>/dev/null); do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "Elasticsearch unreachable after ${SEARCH_WAIT_SECONDS:-300}s" >&2
+      return 1
+    fi
+    echo "waiting for Elasticsearch"
+    sleep 3
+  done
+  if echo "$status" | "$PY" -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)["indices"] else 1)'; then
+    echo "search index present: $status"
+  else
+    echo "search alias points at no index: building it"
+    "$PY" manage.py reindex --no-progress
+  fi
 }
 
 healthcheck() {
@@ -137,6 +159,10 @@ case "$role" in
     if [ -n "${ADMIN_EMAIL:-}" ] && [ -n "${ADMIN_PASSWORD:-}" ]; then
       "$PY" manage.py ensure_admin --email "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD"
     fi
+    ensure_search_index
+    ;;
+  ensure-search-index)
+    ensure_search_index
     ;;
   wait-databases)
     wait_databases

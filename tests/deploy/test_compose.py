@@ -66,7 +66,11 @@ def test_infrastructure_services_have_healthchecks_and_named_volumes(compose):
 
 def test_depends_on_waits_for_health_and_for_migrations(compose):
     services = compose["services"]
-    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    # migrate also builds the search index when there is none: it needs Elasticsearch.
+    assert services["migrate"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "elasticsearch": {"condition": "service_healthy"},
+    }
     assert services["migrate"]["restart"] == "no"
     for name in APP_ROLES:
         if name == "migrate":
