@@ -4,12 +4,15 @@ The topic prefix (``EVENTS_TOPIC_PREFIX``) is applied here and nowhere else: ``w
 way out, ``logical_topic`` on the way in.
 """
 
+import logging
 import threading
 
 from django.conf import settings
 
 from apps.events.outbox import topic_name
 
+# librdkafka's own messages (connection refused, …) go to Python logging, not raw stderr.
+kafka_logger = logging.getLogger("apps.events.kafka.client")
 _producers = {}
 _lock = threading.Lock()
 
@@ -36,6 +39,7 @@ def producer_config(bootstrap=None):
         "message.timeout.ms": timeout,
         "socket.timeout.ms": min(timeout, 10000),
         "client.id": f"{settings.EVENTS_SOURCE_SERVICE}-relay",
+        "logger": kafka_logger,
     }
 
 
@@ -71,6 +75,7 @@ def consumer_config(group, bootstrap=None):
         "fetch.wait.max.ms": 50,
         "allow.auto.create.topics": True,
         "client.id": f"{settings.EVENTS_SOURCE_SERVICE}-{group}",
+        "logger": kafka_logger,
     }
 
 
@@ -79,7 +84,7 @@ def ensure_topics(topics, bootstrap=None, timeout=10.0):
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS})
+    admin = AdminClient({"bootstrap.servers": bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS, "logger": kafka_logger})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [wire_topic(t) for t in topics if wire_topic(t) not in existing]
     if not wanted:
@@ -104,7 +109,7 @@ def broker_status(bootstrap=None, timeout=1.5):
     servers = bootstrap or settings.KAFKA_BOOTSTRAP_SERVERS
     with _lock:
         if servers not in _admins:
-            _admins[servers] = AdminClient({"bootstrap.servers": servers})
+            _admins[servers] = AdminClient({"bootstrap.servers": servers, "logger": kafka_logger})
         admin = _admins[servers]
     metadata = admin.list_topics(timeout=timeout)
     return {"brokers": len(metadata.brokers)}
