@@ -3,6 +3,7 @@
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.orders.models import OrderStatus, PaymentMethod
@@ -139,15 +140,15 @@ class OrderItemOutput(serializers.Serializer):
     def _copy(self, item):
         return self.context.get("products", {}).get(item.product_id)
 
-    def get_productName(self, item):
+    def get_productName(self, item) -> str | None:
         copy = self._copy(item)
         return item.product_name or (copy.name if copy else "")
 
-    def get_sku(self, item):
+    def get_sku(self, item) -> str | None:
         copy = self._copy(item)
         return item.sku or (copy.sku if copy else "")
 
-    def get_imageUrl(self, item):
+    def get_imageUrl(self, item) -> str | None:
         copy = self._copy(item)
         return item.image_url or (copy.image_url if copy else None)
 
@@ -176,18 +177,19 @@ class OrderOutput(serializers.Serializer):
     def _user(self, order):
         return self.context.get("users", {}).get(order.user_id) if order.user_id else None
 
+    @extend_schema_field(OrderItemOutput(many=True))
     def get_items(self, order):
         return OrderItemOutput(order.items.all(), many=True, context=self.context).data
 
-    def get_customerName(self, order):
+    def get_customerName(self, order) -> str | None:
         user = self._user(order)
         return (user.name if user and user.name else None) or order.guest_name or "Guest"
 
-    def get_customerEmail(self, order):
+    def get_customerEmail(self, order) -> str | None:
         user = self._user(order)
         return (user.email if user and user.email else None) or order.guest_email
 
-    def get_customerAvatar(self, order):
+    def get_customerAvatar(self, order) -> str | None:
         user = self._user(order)
         return user.profile_image if user else None
 

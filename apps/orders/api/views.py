@@ -4,6 +4,8 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,6 +19,23 @@ from ecommerce.errors import BadRequest, NotFound
 from ecommerce.pagination import envelope, page_params
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+ORDER_PAGE = inline_serializer(
+    "OrderPage",
+    {
+        "data": OrderOutput(many=True),
+        "pagination": inline_serializer(
+            "OrderPagination",
+            {
+                "total": serializers.IntegerField(),
+                "page": serializers.IntegerField(),
+                "limit": serializers.IntegerField(),
+                "totalPages": serializers.IntegerField(),
+            },
+        ),
+    },
+)
+PAGE_PARAMS = [OpenApiParameter("page", int), OpenApiParameter("limit", int)]
 
 
 def _is_staff(user):
@@ -84,6 +103,12 @@ class OrdersView(APIView):
             return [Has("read:order")()]
         return [AllowAny()]
 
+    @extend_schema(
+        request=CheckoutInput,
+        responses={201: OrderOutput, 200: OrderOutput},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        summary="Place an order (guest or signed in); 200 replays an Idempotency-Key",
+    )
     def post(self, request):
         # An invalid or expired token is refused with 401 by the authentication layer (not
         # silently treated as a guest): the contract's rule for a bad token.
@@ -111,6 +136,17 @@ class OrdersView(APIView):
         )
         return Response(_render([order])[0], status=201 if created else 200)
 
+    @extend_schema(
+        responses={200: ORDER_PAGE},
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+            OpenApiParameter("from", str, description="YYYY-MM-DD or ISO date-time"),
+            OpenApiParameter("to", str, description="YYYY-MM-DD (inclusive) or ISO date-time"),
+            OpenApiParameter("q", str, description="email contains"),
+        ],
+        summary="All orders (staff)",
+    )
     def get(self, request):
         status = request.query_params.get("status") or None
         if status is not None and status not in OrderStatus.values:
@@ -133,6 +169,7 @@ class OrdersView(APIView):
 class MyOrdersView(APIView):
     permission_classes = [Has("read:my-orders")]
 
+    @extend_schema(responses={200: ORDER_PAGE}, parameters=PAGE_PARAMS, summary="The caller's orders")
     def get(self, request):
         return Response(_paginated(request, selectors.orders_of_user(request.user.id)))
 
@@ -143,6 +180,7 @@ class OrderDetailView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={200: OrderOutput}, summary="One order (personal data masked unless owner or staff)")
     def get(self, request, order_id):
         order = selectors.get_order(order_id)
         if order is None:
@@ -153,6 +191,7 @@ class OrderDetailView(APIView):
 class OrderStatusView(APIView):
     permission_classes = [Has("update:order")]
 
+    @extend_schema(request=StatusInput, responses={200: OrderOutput}, summary="Move an order along the workflow")
     def put(self, request, order_id):
         data = StatusInput(data=request.data if isinstance(request.data, dict) else {})
         data.is_valid(raise_exception=True)
@@ -168,6 +207,7 @@ class GuestLookupView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "guest_lookup"
 
+    @extend_schema(request=GuestLookupInput, responses={200: OrderOutput}, summary="A guest's order by id and email")
     def post(self, request):
         data = GuestLookupInput(data=request.data if isinstance(request.data, dict) else {})
         data.is_valid(raise_exception=True)
