@@ -18,7 +18,7 @@
 #   manage <args>       any manage.py command
 #   anything else       executed as given (e.g. bash)
 set -euo pipefail
-cd /app 2>/dev/null || cd "$(dirname "$0")/.."
+cd "$(dirname "$(readlink -f "$0")")/.."
 PY=${PYTHON:-python}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-ecommerce.settings}
 ROLE_FILE=${ROLE_FILE:-/tmp/ecommerce-role}
