@@ -29,6 +29,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Split deployment: the apps whose URLs, consumers and tasks this process serves.
 ECOMMERCE_SERVICES = env.list("ECOMMERCE_SERVICES", default=["all"])
+# Benchmarks only (bench/limit): the bare-Django reference view of the product list.
+BENCH_LIMIT_VIEW = env.bool("BENCH_LIMIT_VIEW", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -48,6 +48,9 @@ for service, prefix in SERVICE_PREFIXES.items():
             ),
         ]
 
+if settings.BENCH_LIMIT_VIEW:  # bench/: the product list's bare-Django reference, never in production
+    urlpatterns.append(path("bench/limit/", include("bench.limit.urls")))
+
 handler400 = "ecommerce.errors.bad_request"
 handler403 = "ecommerce.errors.permission_denied"
 handler404 = "ecommerce.errors.page_not_found"
