@@ -260,7 +260,14 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
                 events.order_created(order, items)
         else:
             # Two databases: reserve (commits in the catalogue), then write; compensate on failure.
-            reserve_stock(stock_lines, order_id=order_id, reason=reason)
+            try:
+                reserve_stock(stock_lines, order_id=order_id, reason=reason)
+            except Conflict:
+                # A duplicate of an in-flight request may find the stock already taken by it.
+                existing = _replay(scope, idempotency_key, fingerprint) if idempotency_key else None
+                if existing is not None:
+                    return existing, False
+                raise
             try:
                 with transaction.atomic(using=using):
                     if idempotency_key:
