@@ -245,3 +245,25 @@ def test_two_relays_on_postgresql_with_the_broker(transactional_db, kafka_settin
         per_key.setdefault(m.key(), []).append(json.loads(m.value())["payload"]["n"])
     assert all(ns == sorted(ns) for ns in per_key.values())
     assert len(per_key) == 7
+
+
+@pytest.mark.kafka
+def test_a_batch_that_fails_on_the_database_is_retried_not_skipped(kafka_settings, emit, monkeypatch):
+    from apps.events import consumer as consumer_module
+
+    emit("a", 1)
+    emit("a", 2)
+    relay.relay_pending(aliases=[orders()])
+    real_apply, calls = consumer_module._apply_batch, []
+
+    def flaky(group, messages, aliases):
+        calls.append(len(messages))
+        if len(calls) == 1:
+            raise ConnectionError("database went away")
+        return real_apply(group, messages, aliases)
+
+    monkeypatch.setattr(consumer_module, "_apply_batch", flaky)
+    stats = consume(2)
+    assert stats.failures == 1 and stats.messages == 2
+    assert sink.by_key() == {"a": [1, 2]}
+    assert not DeadLetter.objects.using(orders()).exists()
