@@ -100,7 +100,9 @@ def _per_worker_redis(url):
     if not url or not TEST_WORKER:
         return url
     base, _, db = url.rstrip("/").rpartition("/")
-    return f"{base}/{(int(db) if db.isdigit() else 0) + 8 * TEST_WORKER}" if db.isdigit() else url
+    if not db.isdigit():
+        return url
+    return f"{base}/{int(db) + 8 * TEST_WORKER}"
 
 
 # --- Cache (throttling, cart store, read caches) ----------------------------------------------
@@ -120,6 +122,8 @@ def _cache(url, key_prefix, fallback_dir):
                 "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
             },
         }
+    if TEST_WORKER:
+        fallback_dir = fallback_dir.with_name(f"{fallback_dir.name}-w{TEST_WORKER}")
     return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(fallback_dir)}
 
 
