@@ -4,6 +4,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 
 
@@ -13,6 +14,7 @@ class Response:
     body: object
     headers: dict
     text: str
+    content: bytes = b""
 
     def json(self):
         return self.body
@@ -47,6 +49,35 @@ class Client:
         except json.JSONDecodeError:
             body = None
         return Response(status, body, response_headers, text)
+
+    def post_file(self, path, field, filename, content, content_type):
+        """A multipart/form-data POST with one file field."""
+        boundary = f"----e2e{uuid.uuid4().hex}"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return self.raw("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def raw(self, method, path, data, headers):
+        all_headers = {"Accept": "application/json", **headers}
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.base_url + path, data=data, headers=all_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as raw:  # noqa: S310 - test target URL
+                status, content, response_headers = raw.status, raw.read(), dict(raw.headers)
+        except urllib.error.HTTPError as error:
+            status, content, response_headers = error.code, error.read(), dict(error.headers)
+        try:
+            body = json.loads(content) if content else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        return Response(status, body, response_headers, content.decode(errors="replace"), content)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
