@@ -92,7 +92,10 @@ echo "== catalogue ($PRODUCTS products) and search index"
 have=$("$PY" -c "import psycopg; print(psycopg.connect('$PG/bench_catalog').execute('SELECT count(*) FROM catalog_product').fetchone()[0])")
 if [ "${have:-0}" -lt "$PRODUCTS" ]; then
   started=$SECONDS
-  if "$PY" manage.py help seed_demo 2>/dev/null | grep -q -- "--products"; then
+  help=$("$PY" manage.py help seed_demo 2>/dev/null || true)
+  if grep -q -- "--bulk" <<<"$help"; then
+    "$PY" manage.py seed_demo --products "$PRODUCTS" --bulk --no-progress
+  elif grep -q -- "--products" <<<"$help"; then
     "$PY" manage.py seed_demo --products "$PRODUCTS"
   else
     "$PY" bench/shop_seed.py --products "$PRODUCTS"
@@ -144,6 +147,7 @@ done
 k6_run list list 8 "$SHORT" 0
 k6_run limit limit 8 "$SHORT" 0
 k6_run checkout checkout 8 "$SHORT" 0
+k6_run orders orders 8 "$SHORT" 0
 "$PY" bench/shop_report.py snapshot >"$OUT/after-load.json"
 sleep "${BENCH_DRAIN_SECONDS:-10}"
 "$PY" bench/shop_report.py snapshot >"$OUT/after.json"

@@ -38,7 +38,7 @@ APP_CONTEXT = {
 EVERYWHERE = {"events"}
 
 
-def _with_defaults(config, alias, var_dir):
+def _with_defaults(config, alias, var_dir, pool_size=0):
     config.setdefault("ATOMIC_REQUESTS", False)
     config["TEST"] = dict(config.get("TEST") or {})
     engine = config.get("ENGINE", "")
@@ -49,6 +49,13 @@ def _with_defaults(config, alias, var_dir):
         config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         # A file, not shared-cache memory: that one locks whole tables under BEGIN IMMEDIATE.
         config["TEST"].setdefault("NAME", str(var_dir / f"test_{alias}.sqlite3"))
+    elif pool_size:
+        # DB_POOL_SIZE > 0: psycopg's pool per process and alias; a request borrows a connection
+        # and gives it back (no per-request health-check round trip; the pool replaces broken ones).
+        config.setdefault("OPTIONS", {})
+        config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10, "max_idle": 300}
+        config["CONN_MAX_AGE"] = 0
+        config["CONN_HEALTH_CHECKS"] = False
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config.setdefault("CONN_HEALTH_CHECKS", True)
@@ -59,12 +66,13 @@ def build_databases(env, var_dir):
     """DATABASES from the environment: every context falls back to DATABASE_URL."""
     default_url = env.str("DATABASE_URL", default=f"sqlite:///{var_dir / 'db.sqlite3'}")
     suffix = env.str("ECOMMERCE_TEST_DB_SUFFIX", default="")
-    databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir)}
+    pool_size = env.int("DB_POOL_SIZE", default=0)
+    databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir, pool_size)}
     if suffix and not databases["default"]["ENGINE"].endswith("sqlite3"):
         databases["default"]["TEST"]["NAME"] = f"test_{databases['default']['NAME']}_{suffix}"
     for context in CONTEXTS:
         url = env.str(f"{context.upper()}_DATABASE_URL", default=default_url)
-        config = _with_defaults(env.db_url_config(url), context, var_dir)
+        config = _with_defaults(env.db_url_config(url), context, var_dir, pool_size)
         if url == default_url:
             config["TEST"]["MIRROR"] = "default"
             config["SHARED_WITH_DEFAULT"] = True

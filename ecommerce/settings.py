@@ -183,6 +183,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)
+# Read caches of the catalogue (category list, product detail), invalidated by its events; 0 = off.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "E-commerce API",

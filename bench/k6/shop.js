@@ -9,7 +9,8 @@
 //   BASE_URL   http://127.0.0.1:8000
 //   MODE       mixed (the four personas, VUS split 50/25/15/10)
 //              list | limit (closed loop on GET /products or on the bare-Django reference view)
-//              checkout (closed loop of guest buyers: orders per second)
+//              checkout (closed loop of guest buyers: cart, items, order)
+//              orders (closed loop of POST /orders by guests, items in the body: orders per second)
 //   VUS        virtual users (default 10)        DURATION  e.g. 40s (default 30s)
 //   THINK      maximum think time between steps in seconds (default 0.5; 0 = closed loop)
 //   SUMMARY    where handleSummary writes the JSON summary (default summary.json)
@@ -58,6 +59,7 @@ function scenarios() {
   if (MODE === "list") return { list: { ...base, vus: VUS, exec: "listOnly" } };
   if (MODE === "limit") return { limit: { ...base, vus: VUS, exec: "limitOnly" } };
   if (MODE === "checkout") return { guest: { ...base, vus: VUS, exec: "guestBuyer" } };
+  if (MODE === "orders") return { orders: { ...base, vus: VUS, exec: "guestOrderOnly" } };
   const vus = split(VUS);
   return {
     shopper: { ...base, vus: vus.shopper, exec: "windowShopper" },
@@ -249,6 +251,22 @@ export function guestBuyer(data) {
   };
   recordOrder(request("POST", "/orders", body, "order_guest", { expected: okOrOutOfStock }), "order_guest");
   think();
+}
+
+// The checkout endpoint alone: a guest order of 1-3 lines straight from the product page
+// (POST /orders with items, no cart), back to back.
+export function guestOrderOnly(data) {
+  const items = [];
+  const count = 1 + Math.floor(Math.random() * 3);
+  for (let i = 0; i < count; i++) {
+    const v = pick(data.variants);
+    if (!items.some((l) => l.variantId === v.variantId)) items.push({ productId: v.productId, variantId: v.variantId, quantity: 1 });
+  }
+  const body = {
+    items, phone: "+351912345678", guestEmail: `guest${__VU}@example.com`, guestName: "Guest Bench",
+    shippingAddress: ADDRESS, paymentMethod: "CASH_ON_DELIVERY",
+  };
+  recordOrder(request("POST", "/orders", body, "order_guest", { expected: okOrOutOfStock }), "order_guest");
 }
 
 export function registeredBuyer(data) {
