@@ -17,7 +17,7 @@ import logging
 from django.contrib.postgres.search import SearchQuery as PgQuery
 from django.contrib.postgres.search import SearchRank, SearchVector
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import FloatField
 
@@ -309,50 +309,74 @@ class DatabaseBackend(Backend):
             if not terms:  # only punctuation: nothing can match
                 return {"data": [], "total": 0, "facets": {"categories": [], "attributes": [], "price_ranges": []}}
             qs, score = self._text(qs, terms)
-        total = qs.count()
-        page = qs
-        if score is not None and query.sort_by == "_score":
-            page = page.annotate(score=score)
-        page = page.order_by(*self._ordering(query, score is not None and query.sort_by == "_score"))
-        data = list(page.values_list("payload", flat=True)[query.offset : query.offset + query.limit])
-        facets = self._facets(qs) if total else {"categories": [], "attributes": [], "price_ranges": []}
+        total, facets = self._total_and_facets(qs)
+        data = []
+        if total > query.offset:
+            page = qs
+            ranked = score is not None and query.sort_by == "_score"
+            if ranked:
+                page = page.annotate(score=score)
+            page = page.order_by(*self._ordering(query, ranked))
+            data = list(page.values_list("payload", flat=True)[query.offset : query.offset + query.limit])
         return {"data": data, "total": total, "facets": facets}
 
-    def _facets(self, qs):
-        ids = qs.order_by().values("id")
-        categories = (
-            SearchCategory.objects.using(self.alias)
-            .filter(document_id__in=ids, direct=True)
-            .values("slug")
-            .annotate(count=Count("id"))
-            .order_by("-count", "slug")[:CATEGORY_FACET_SIZE]
+    def _total_and_facets(self, qs):
+        """The count and the three facets in one statement: the (full-text) match runs once.
+
+        ``m`` holds the ids of the filtered documents; each row of the result is
+        (kind, key, value, count).
+        """
+        ids_sql, params = qs.order_by().values("id").query.sql_with_params()
+        materialized = "MATERIALIZED" if self.vendor == "postgresql" else ""
+        cases = " ".join(
+            f"WHEN v.price < {high} THEN 'b{i}'" for i, (_, high) in enumerate(PRICE_RANGES) if high is not None
         )
-        flats = (
-            SearchAttribute.objects.using(self.alias)
-            .filter(document_id__in=ids)
-            .values("flat", "name", "value")
-            .annotate(count=Count("id"))
-            .order_by("-count", "flat")[:ATTRIBUTE_FACET_SIZE]
-        )
-        attributes = {}
-        for row in flats:
-            attributes.setdefault(row["name"], []).append({"value": row["value"], "count": row["count"]})
-        buckets = {}
-        for i, (low, high) in enumerate(PRICE_RANGES):
-            condition = Q()
-            if low is not None:
-                condition &= Q(price__gte=low)
-            if high is not None:
-                condition &= Q(price__lt=high)
-            buckets[f"b{i}"] = Count("document_id", distinct=True, filter=condition)
-        counts = SearchVariant.objects.using(self.alias).filter(document_id__in=ids).aggregate(**buckets)
-        return {
-            "categories": [{"slug": c["slug"], "count": c["count"]} for c in categories],
-            "attributes": [{"name": name, "options": options} for name, options in attributes.items()],
+        sql = f"""
+            WITH m AS {materialized} ({ids_sql})
+            SELECT 'total', NULL, NULL, COUNT(*) FROM m
+            UNION ALL
+            SELECT * FROM (
+                SELECT 'category', c.slug, NULL, COUNT(*) AS n
+                FROM {SearchCategory._meta.db_table} c JOIN m ON c.document_id = m.id
+                WHERE c.direct GROUP BY c.slug ORDER BY n DESC, c.slug LIMIT {CATEGORY_FACET_SIZE}
+            ) categories
+            UNION ALL
+            SELECT * FROM (
+                SELECT 'attribute', a.name, a.value, COUNT(*) AS n
+                FROM {SearchAttribute._meta.db_table} a JOIN m ON a.document_id = m.id
+                GROUP BY a.flat, a.name, a.value ORDER BY n DESC, a.flat LIMIT {ATTRIBUTE_FACET_SIZE}
+            ) attributes
+            UNION ALL
+            SELECT 'price', bucket, NULL, COUNT(DISTINCT document_id) FROM (
+                SELECT v.document_id, CASE {cases} ELSE 'b{len(PRICE_RANGES) - 1}' END AS bucket
+                FROM {SearchVariant._meta.db_table} v JOIN m ON v.document_id = m.id
+            ) prices GROUP BY bucket
+        """  # noqa: S608 - only table names and constants are formatted in; values are parameters
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        total, categories, attributes, prices = 0, [], {}, {}
+        for kind, key, value, count in rows:
+            if kind == "total":
+                total = count
+            elif kind == "category":
+                categories.append({"slug": key, "count": count})
+            elif kind == "attribute":
+                attributes.setdefault(key, []).append({"value": value, "count": count})
+            else:
+                prices[key] = count
+        categories.sort(key=lambda c: (-c["count"], c["slug"]))
+        groups = sorted(attributes.items(), key=lambda item: (-max(o["count"] for o in item[1]), item[0]))
+        return total, {
+            "categories": categories,
+            "attributes": [
+                {"name": name, "options": sorted(options, key=lambda o: (-o["count"], o["value"]))}
+                for name, options in groups
+            ],
             "price_ranges": [
-                price_bucket(low, high, counts[f"b{i}"])
+                price_bucket(low, high, prices[f"b{i}"])
                 for i, (low, high) in enumerate(PRICE_RANGES)
-                if counts[f"b{i}"]
+                if prices.get(f"b{i}")
             ],
         }
 
