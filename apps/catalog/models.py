@@ -78,6 +78,7 @@ class Variant(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["product", "price"], name="catalog_variant_product_price")]
         constraints = [
             models.CheckConstraint(condition=Q(stock_quantity__gte=0), name="catalog_variant_stock_not_negative"),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_not_negative"),

@@ -8,7 +8,7 @@ variant must satisfy all of these together), ``sortBy`` + ``sortOrder``.
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 
 from apps.catalog.models import ProductCategory, Variant
 from apps.catalog.selectors import descendant_ids, product_queryset
@@ -115,7 +115,15 @@ def filtered_products(params):
         raise BadRequest("Invalid sortOrder. Allowed: asc, desc.", errors={"sortOrder": ["Must be asc or desc."]})
     field = SORT_FIELDS[sort_by]
     if field == "min_price":
-        cheapest = Variant.objects.filter(product_id=OuterRef("pk")).order_by("price").values("price")[:1]
+        # MIN() over the product's variants (index product_id, price). Not ORDER BY price LIMIT 1:
+        # the planner may walk the whole price index for that, once per product.
+        cheapest = (
+            Variant.objects.filter(product_id=OuterRef("pk"))
+            .order_by()
+            .values("product_id")
+            .annotate(cheapest=Min("price"))
+            .values("cheapest")
+        )
         queryset = queryset.annotate(min_price=Subquery(cheapest))
     expression = F(field).asc(nulls_last=True) if sort_order == "asc" else F(field).desc(nulls_last=True)
     tiebreak = "id" if sort_order == "asc" else "-id"

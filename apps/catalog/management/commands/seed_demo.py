@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from apps.catalog import demo, services
-from apps.catalog.models import Category, Product
+from apps.catalog.models import Category, Product, ProductCategory, ProductImage, StockMovement, Variant
 
 BULK_THRESHOLD = 2000
 SERVICE_CHUNK = 40
@@ -54,12 +54,29 @@ class Command(BaseCommand):
                 services.create_products(items)
             bar.update(len(items))
         bar.close()
+        if bulk and wanted:
+            self._analyze()
         self.stdout.write(
             f"Demo catalogue: {len(categories)} categories, {len(wanted)} products added "
             f"({products - len(wanted)} already there)."
         )
         if bulk and wanted:
             self.stdout.write("Bulk mode published no events: run `manage.py reindex` to fill the search index.")
+
+    def _analyze(self):
+        """Fresh planner statistics after a bulk load (PostgreSQL), or the first queries crawl."""
+        from django.db import connections
+
+        from ecommerce.db import alias_for
+
+        connection = connections[alias_for("catalog")]
+        if connection.vendor == "postgresql":
+            tables = [
+                m._meta.db_table for m in (Product, Category, ProductCategory, Variant, ProductImage, StockMovement)
+            ]
+            with connection.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def _categories(self):
         slugs = dict(Category.objects.values_list("slug", "id"))
