@@ -158,3 +158,12 @@ def test_product_documents_batches_everything():
     only = list(product_documents([products[0].id, "junk"]))
     assert [[d["id"] for d in b] for b in only] == [[str(products[0].id)]]
     assert list(product_documents([])) == []
+
+
+def test_metrics_report_low_stock(client, db):
+    factories.product(variants=[{"attributes": {}, "price": Decimal("1.00"), "initial_stock_quantity": 3}])
+    factories.product(variants=[{"attributes": {}, "price": Decimal("1.00"), "initial_stock_quantity": 0}])
+    body = client.get("/metrics").content.decode()
+    assert "catalog_products 2" in body
+    assert "catalog_variants_out_of_stock 1" in body
+    assert "catalog_variants_low_stock 2" in body
