@@ -130,7 +130,10 @@ def category_payload(category):
 
 
 def category_changed(category: Category, event_type):
-    publish(TOPIC, event_type, category.id, category_payload(category), using=_using(), aggregate_type="category")
+    payload = category_payload(category)
+    if event_type == CATEGORY_CREATED:  # as the original: a new category is a leaf with nothing in it
+        payload.update(isLeaf=True, productCount=0, subCategoryCount=0)
+    publish(TOPIC, event_type, category.id, payload, using=_using(), aggregate_type="category")
 
 
 def category_deleted(category_id):

@@ -130,7 +130,7 @@ def reserve_stock(lines: Iterable, *, order_id, reason=""):
     totals = _positive_lines(lines)
     if not totals:
         return {}
-    order_uuid = _uuid(order_id, "Order id is not a UUID.")
+    order_uuid = _uuid_or_400(order_id, "order_id")
     with _atomic():
         result, _, product_ids = _change_stock(
             {vid: -qty for vid, qty in totals.items()},
@@ -148,7 +148,7 @@ def release_stock(order_id, *, reason=""):
 
     Idempotent: what is already given back is not given back again. Returns the units released.
     """
-    order_uuid = _uuid(order_id, "Order id is not a UUID.")
+    order_uuid = _uuid_or_400(order_id, "order_id")
     kinds = [StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED]
     with _atomic():
         variant_ids = sorted(

@@ -75,6 +75,8 @@ def test_reserve_refuses_unknown_variant_inactive_product_and_bad_quantity():
         services.reserve_stock([("not-a-uuid", 1)], order_id=uuid.uuid4())
     with pytest.raises(BadRequest):
         services.reserve_stock([(variant.id, 0)], order_id=uuid.uuid4())
+    with pytest.raises(BadRequest):
+        services.reserve_stock([(variant.id, 1)], order_id="not-an-order-id")
     services.update_product(product.id, {"is_active": False})
     with pytest.raises(Conflict) as caught:
         services.reserve_stock([(variant.id, 1)], order_id=uuid.uuid4())
