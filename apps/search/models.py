@@ -57,7 +57,8 @@ class SearchVariant(models.Model):
     stock_quantity = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["price", "document"], name="search_variant_price")]
+        # Per document, then price: "this document has a variant in [min, max]" is one range probe.
+        indexes = [models.Index(fields=["document", "price"], name="search_variant_doc_price")]
 
 
 class SearchCategory(models.Model):

@@ -201,6 +201,11 @@ class DatabaseBackend(Backend):
                 total += len(batch)
                 if on_batch:
                     on_batch(len(batch))
+        if self.vendor == "postgresql":
+            # Fresh statistics, or the planner guesses from the old (or empty) tables.
+            with connections[self.alias].cursor() as cursor:
+                tables = [m._meta.db_table for m in (SearchDocument, SearchVariant, SearchCategory, SearchAttribute)]
+                cursor.execute(f"ANALYZE {', '.join(tables)}")
         return total
 
     # --- reads --------------------------------------------------------------------------------
