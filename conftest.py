@@ -98,6 +98,19 @@ def _isolated_caches(settings, tmp_path):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request, settings):
+    """Argon2 costs up to a second a hash on a busy 2-core machine; tests that are not about
+    hashing use a fast one. Tests that ask for ``real_hashers`` keep the configured Argon2."""
+    if "real_hashers" not in request.fixturenames:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def real_hashers():
+    return True
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -4,19 +4,6 @@ from django.db import connections
 from ecommerce.db import alias_for
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(request, settings):
-    """Argon2 costs ~100 ms a hash; tests that are not about hashing use a fast one.
-    Tests that ask for the ``real_hashers`` fixture keep the configured (Argon2) hashers."""
-    if "real_hashers" not in request.fixturenames:
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def real_hashers():
-    return True
-
-
 @pytest.fixture
 def auth_queries(django_assert_num_queries):
     """``with auth_queries(n):`` counts the queries on the identity context's connection."""

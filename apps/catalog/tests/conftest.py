@@ -5,12 +5,6 @@ import pytest
 from apps.catalog.tests import factories
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 costs ~0.7 s per test user; these tests are not about passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin(client_as):
     client, _ = client_as("ADMIN")

@@ -93,9 +93,3 @@ def place(api_client):
         return (client or api_client).post("/orders", body, format="json", **headers)
 
     return post
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 costs about a second per user on this machine; these tests are not about passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
