@@ -31,3 +31,16 @@ def Has(*names):  # noqa: N802 - reads as a class in permission_classes
 
     HasPermissions.__name__ = "Has_" + "_".join(n.replace(":", "_").replace("-", "_") for n in names)
     return HasPermissions
+
+
+class PermissionsByMethod:
+    """View mixin: ``permissions_by_method = {"POST": [Has("create:product")]}``.
+
+    Methods not listed use ``default_permissions`` (none: public, unless the view says otherwise).
+    """
+
+    permissions_by_method: dict = {}
+    default_permissions: tuple = ()
+
+    def get_permissions(self):
+        return [cls() for cls in self.permissions_by_method.get(self.request.method, self.default_permissions)]

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from apps.auth import selectors, services
 from apps.auth.api import serializers as s
 from apps.auth.api.throttles import LoginEmailThrottle, LoginIpThrottle, RegisterEmailThrottle, RegisterIpThrottle
-from apps.auth.permissions import Has, IsAuthenticated
+from apps.auth.permissions import Has, IsAuthenticated, PermissionsByMethod
 from apps.auth.tokens import BadToken, claims_for, tokens_for, user_from_access_token, user_from_refresh_token
 from ecommerce.pagination import envelope, page_params
 
@@ -33,14 +33,10 @@ class PublicView(APIView):
     permission_classes = [AllowAny]
 
 
-class ByMethod:
-    """``permissions_by_method = {"GET": [Has("read:role")], ...}``; other methods need a token."""
+class ByMethod(PermissionsByMethod):
+    """Methods a view does not list need a token."""
 
-    permissions_by_method = {}
-
-    def get_permissions(self):
-        classes = self.permissions_by_method.get(self.request.method, [IsAuthenticated])
-        return [cls() for cls in classes]
+    default_permissions = (IsAuthenticated,)
 
 
 class RegisterView(PublicView):

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.auth.permissions import Has
+from apps.auth.permissions import Has, PermissionsByMethod
 from apps.catalog import selectors, services
 from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import filtered_products
@@ -45,13 +45,8 @@ def as_list(data, key):
     return data
 
 
-class CatalogView(APIView):
-    """Permissions per HTTP method: ``permissions = {"POST": [Has("create:product")]}``."""
-
-    permissions: dict = {}
-
-    def get_permissions(self):
-        return [permission() for permission in self.permissions.get(self.request.method, [])]
+class CatalogView(PermissionsByMethod, APIView):
+    """Reads are public; writes list their permission in ``permissions_by_method``."""
 
 
 def product_detail(product_id):
@@ -79,7 +74,7 @@ LIST_PARAMETERS = [
 
 
 class ProductListView(CatalogView):
-    permissions = {"POST": [Has("create:product")]}
+    permissions_by_method = {"POST": [Has("create:product")]}
 
     @extend_schema(parameters=LIST_PARAMETERS, responses=s.ProductListSerializer(many=True))
     def get(self, request):
@@ -96,7 +91,7 @@ class ProductListView(CatalogView):
 
 
 class ProductBulkView(CatalogView):
-    permissions = {"POST": [Has("create:product")]}
+    permissions_by_method = {"POST": [Has("create:product")]}
 
     @extend_schema(request=s.ProductInput(many=True), responses={201: s.BulkProductsResponse})
     def post(self, request):
@@ -127,7 +122,11 @@ class ProductBySkuView(CatalogView):
 
 
 class ProductView(CatalogView):
-    permissions = {"PUT": [Has("update:product")], "PATCH": [Has("update:product")], "DELETE": [Has("delete:product")]}
+    permissions_by_method = {
+        "PUT": [Has("update:product")],
+        "PATCH": [Has("update:product")],
+        "DELETE": [Has("delete:product")],
+    }
 
     @extend_schema(request=s.ProductUpdateInput, responses=s.ProductDetailSerializer)
     def put(self, request, product_id):
@@ -144,7 +143,7 @@ class ProductView(CatalogView):
 
 
 class ProductCategoriesView(CatalogView):
-    permissions = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
+    permissions_by_method = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
 
     @extend_schema(request=s.CategoryIdsInput, responses={201: s.MessageSerializer})
     def post(self, request, product_id):
@@ -160,7 +159,7 @@ class ProductCategoriesView(CatalogView):
 
 
 class ProductImagesView(CatalogView):
-    permissions = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
+    permissions_by_method = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
 
     @extend_schema(request=s.ImageInput(many=True), responses={201: s.MessageSerializer})
     def post(self, request, product_id):
@@ -179,7 +178,7 @@ class ProductImagesView(CatalogView):
 
 
 class VariantListView(CatalogView):
-    permissions = {"POST": [Has("update:product")]}
+    permissions_by_method = {"POST": [Has("update:product")]}
 
     @extend_schema(responses=s.VariantSerializer(many=True))
     def get(self, request, product_id):
@@ -196,7 +195,7 @@ class VariantListView(CatalogView):
 
 
 class VariantView(CatalogView):
-    permissions = {
+    permissions_by_method = {
         "PUT": [Has("update:product")],
         "PATCH": [Has("update:product")],
         "DELETE": [Has("update:product")],
@@ -260,7 +259,7 @@ class VariantAliasView(VariantView):
 
 
 class StockAdjustView(CatalogView):
-    permissions = {"POST": [Has("adjust:stock")]}
+    permissions_by_method = {"POST": [Has("adjust:stock")]}
 
     @extend_schema(request=s.StockAdjustInput, responses={201: s.StockAdjustResponse})
     def post(self, request, variant_id):
@@ -284,7 +283,7 @@ class StockAdjustView(CatalogView):
 
 
 class StockHistoryView(CatalogView):
-    permissions = {"GET": [Has("adjust:stock")]}
+    permissions_by_method = {"GET": [Has("adjust:stock")]}
 
     @extend_schema(parameters=[OpenApiParameter("limit", int)], responses=s.StockMovementSerializer(many=True))
     def get(self, request, variant_id):
@@ -314,7 +313,7 @@ def category_out(category_id):
 
 
 class CategoryListView(CatalogView):
-    permissions = {"POST": [Has("create:category")]}
+    permissions_by_method = {"POST": [Has("create:category")]}
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["tree"])], responses=s.CategorySerializer(many=True)
@@ -341,7 +340,7 @@ class CategoryListView(CatalogView):
 
 
 class CategoryBulkView(CatalogView):
-    permissions = {"POST": [Has("create:category")]}
+    permissions_by_method = {"POST": [Has("create:category")]}
 
     @extend_schema(request=s.CategoryInput(many=True), responses={201: s.BulkCategoriesResponse})
     def post(self, request):
@@ -378,7 +377,7 @@ class CategoryBySlugView(CatalogView):
 
 
 class CategoryView(CatalogView):
-    permissions = {
+    permissions_by_method = {
         "PUT": [Has("update:category")],
         "PATCH": [Has("update:category")],
         "DELETE": [Has("delete:category")],

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.auth.permissions import Has, permission_names
+from apps.auth.permissions import Has, PermissionsByMethod, permission_names
 from apps.orders import selectors, services
 from apps.orders.api.serializers import CheckoutInput, GuestLookupInput, OrderOutput, StatusInput
 from apps.orders.models import OrderStatus
@@ -95,13 +95,10 @@ def _date_param(request, name, end=False):
     return moment + timedelta(microseconds=1) if end else moment
 
 
-class OrdersView(APIView):
+class OrdersView(PermissionsByMethod, APIView):
     """``POST /orders`` (checkout, optional JWT) and ``GET /orders`` (staff list)."""
 
-    def get_permissions(self):
-        if self.request.method == "GET":
-            return [Has("read:order")()]
-        return [AllowAny()]
+    permissions_by_method = {"GET": [Has("read:order")]}
 
     @extend_schema(
         request=CheckoutInput,
