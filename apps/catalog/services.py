@@ -212,6 +212,17 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
 # --- Products ----------------------------------------------------------------------------------
 
 
+def _valid_uuids(values):
+    """The values that are UUIDs; the others cannot name a row, so they match nothing."""
+    ids = []
+    for raw in values:
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return ids
+
+
 def _touch(product_ids):
     Product.objects.filter(id__in=list(product_ids)).update(updated_at=timezone.now())
 
@@ -399,12 +410,7 @@ def attach_categories(product_id, category_ids):
 
 
 def detach_categories(product_id, category_ids):
-    ids = []
-    for raw in category_ids:
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    ids = _valid_uuids(category_ids)
     with _atomic():
         product = _get_product_for_update(product_id)
         removed, _ = ProductCategory.objects.filter(product=product, category_id__in=ids).delete()
@@ -424,12 +430,7 @@ def add_images(product_id, images):
 
 
 def remove_images(product_id, image_ids):
-    ids = []
-    for raw in image_ids:
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    ids = _valid_uuids(image_ids)
     with _atomic():
         product = _get_product_for_update(product_id)
         removed, _ = ProductImage.objects.filter(product=product, id__in=ids).delete()
