@@ -13,8 +13,9 @@ Products are generated directly as product event payloads (seeded random: the sa
 every run), then:
 
 1. reindex throughput: ``services.reindex`` (the command's code path) in batches of 500, docs/s;
-2. query latency through the whole HTTP stack (Django test client on ``GET /search/products``),
-   p50/p95/p99 and the SQL queries per request, for three typical queries:
+2. query latency of ``GET /search/products`` (the view through DRF and the renderer, with a
+   RequestFactory: no network, no middleware), p50/p95/p99 and the SQL queries per request, for
+   three typical queries:
    - text: one or two catalogue words, 1 in 4 with a typo;
    - text + filters: a word plus category, price range, an attribute and inStock;
    - facets only: no text, a category (a category page's first load);
@@ -156,7 +157,16 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run_queries(client, params_list):
+def get(factory, view, params):
+    """The search view through DRF and the orjson renderer (not the URL conf: other apps' URL
+    modules do not have to import for this benchmark to run)."""
+    response = view(factory.get("/search/products", params))
+    response.render()
+    return response
+
+
+def run_queries(factory, view, params_list):
+    import orjson
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -164,10 +174,10 @@ def run_queries(client, params_list):
     for params in params_list:
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get("/search/products", params)
+            response = get(factory, view, params)
             times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.content[:300]
-        totals.append(response.json()["pagination"]["total"])
+        totals.append(orjson.loads(response.content)["pagination"]["total"])
         query_counts.append(len(captured))
     return times, totals, query_counts
 
@@ -183,8 +193,9 @@ def main():
 
     from django.conf import settings
     from django.db import connection
-    from django.test import Client
+    from django.test import RequestFactory
 
+    from apps.search.api.views import ProductSearchView
     from apps.search.backends import get_backend
     from apps.search.services import index_product, reindex
 
@@ -196,12 +207,12 @@ def main():
         print(f"reindex: {total} documents in {elapsed:.1f} s = {total / elapsed:.0f} documents/s")
     print("status:", get_backend().status())
 
-    client = Client()
+    factory, view = RequestFactory(), ProductSearchView.as_view()
     rng = random.Random(7)
-    client.get("/search/products", {"q": "monitor"})  # warm up connections and caches
+    get(factory, view, {"q": "monitor"})  # warm up the connection
     print(f"{'query':<14}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean hits':>11}{'SQL/request':>13}")
     for kind, params_list in query_sets(rng, args.queries).items():
-        times, totals, counts = run_queries(client, params_list)
+        times, totals, counts = run_queries(factory, view, params_list)
         print(
             f"{kind:<14}{percentile(times, 50):>9.1f}{percentile(times, 95):>9.1f}{percentile(times, 99):>9.1f}"
             f"{statistics.mean(totals):>11.0f}{max(counts) if args.backend == 'database' else 0:>13}"

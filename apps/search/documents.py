@@ -134,6 +134,17 @@ class ProductDocument:
         return max((v.price for v in self.variants), default=None)
 
     @property
+    def price_buckets(self):
+        """Bit i set when a variant's price is in ``PRICE_RANGES[i]`` (from inclusive, to exclusive)."""
+        from apps.search.params import PRICE_RANGES
+
+        mask = 0
+        for i, (low, high) in enumerate(PRICE_RANGES):
+            if any((low is None or v.price >= low) and (high is None or v.price < high) for v in self.variants):
+                mask |= 1 << i
+        return mask
+
+    @property
     def in_stock(self):
         return any(v.stock_quantity > 0 for v in self.variants)
 

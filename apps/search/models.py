@@ -30,6 +30,9 @@ class SearchDocument(models.Model):
     min_price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
     max_price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
     in_stock = models.BooleanField(default=False)
+    # Bit i set when some variant's price falls in the facet's range i (params.PRICE_RANGES):
+    # the price facet then counts documents without joining their variants.
+    price_buckets = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(null=True)
     indexed_at = models.DateTimeField(auto_now=True)

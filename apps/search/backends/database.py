@@ -113,6 +113,7 @@ class DatabaseBackend(Backend):
                     min_price=d.min_price,
                     max_price=d.max_price,
                     in_stock=d.in_stock,
+                    price_buckets=d.price_buckets,
                     created_at=d.created_at,
                     updated_at=d.updated_at,
                 )
@@ -331,10 +332,11 @@ class DatabaseBackend(Backend):
         ``m`` holds the ids of the filtered documents; each row of the result is
         (kind, key, value, count).
         """
-        ids_sql, params = qs.order_by().values("id").query.sql_with_params()
+        ids_sql, params = qs.order_by().values("id", "price_buckets").query.sql_with_params()
         materialized = "MATERIALIZED" if self.vendor == "postgresql" else ""
-        cases = " ".join(
-            f"WHEN v.price < {high} THEN 'b{i}'" for i, (_, high) in enumerate(PRICE_RANGES) if high is not None
+        price_rows = " UNION ALL ".join(
+            f"SELECT 'price', 'b{i}', NULL, COUNT(*) FROM m WHERE (m.price_buckets & {1 << i}) <> 0"  # noqa: S608
+            for i in range(len(PRICE_RANGES))
         )
         sql = f"""
             WITH m AS {materialized} ({ids_sql})
@@ -347,15 +349,12 @@ class DatabaseBackend(Backend):
             ) categories
             UNION ALL
             SELECT * FROM (
-                SELECT 'attribute', a.name, a.value, COUNT(*) AS n
+                SELECT 'attribute', a.flat, NULL, COUNT(*) AS n
                 FROM {SearchAttribute._meta.db_table} a JOIN m ON a.document_id = m.id
-                GROUP BY a.flat, a.name, a.value ORDER BY n DESC, a.flat LIMIT {ATTRIBUTE_FACET_SIZE}
+                GROUP BY a.flat ORDER BY n DESC, a.flat LIMIT {ATTRIBUTE_FACET_SIZE}
             ) attributes
             UNION ALL
-            SELECT 'price', bucket, NULL, COUNT(DISTINCT document_id) FROM (
-                SELECT v.document_id, CASE {cases} ELSE 'b{len(PRICE_RANGES) - 1}' END AS bucket
-                FROM {SearchVariant._meta.db_table} v JOIN m ON v.document_id = m.id
-            ) prices GROUP BY bucket
+            {price_rows}
         """  # noqa: S608 - only table names and constants are formatted in; values are parameters
         with connections[self.alias].cursor() as cursor:
             cursor.execute(sql, params)
@@ -367,7 +366,8 @@ class DatabaseBackend(Backend):
             elif kind == "category":
                 categories.append({"slug": key, "count": count})
             elif kind == "attribute":
-                attributes.setdefault(key, []).append({"value": value, "count": count})
+                name, _, value = key.partition(":")
+                attributes.setdefault(name, []).append({"value": value, "count": count})
             else:
                 prices[key] = count
         categories.sort(key=lambda c: (-c["count"], c["slug"]))
