@@ -12,14 +12,16 @@ word is not in the vocabulary, its close spellings (Levenshtein distance within 
 similarity). Every word must match (AND), in any field.
 """
 
+import json
 import logging
 
 from django.contrib.postgres.search import SearchQuery as PgQuery
 from django.contrib.postgres.search import SearchRank, SearchVector
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import FloatField
+from django.db.models.functions import RowNumber
 
 from apps.search.backends import Backend, SearchUnavailable
 from apps.search.documents import edit_distance, fuzziness, query_terms, tokens
@@ -315,24 +317,18 @@ class DatabaseBackend(Backend):
             if not terms:  # only punctuation: nothing can match
                 return {"data": [], "total": 0, "facets": {"categories": [], "attributes": [], "price_ranges": []}}
             qs, score = self._text(qs, terms)
-        total, facets = self._total_and_facets(qs)
-        data = []
-        if total > query.offset:
-            page = qs
-            ranked = score is not None and query.sort_by == "_score"
-            if ranked:
-                page = page.annotate(score=score)
-            page = page.order_by(*self._ordering(query, ranked))
-            data = list(page.values_list("payload", flat=True)[query.offset : query.offset + query.limit])
+        ranked = score is not None and query.sort_by == "_score"
+        if ranked:
+            qs = qs.annotate(score=score)
+        qs = qs.annotate(rn=Window(RowNumber(), order_by=self._ordering(query, ranked)))
+        total, facets, data = self._run(qs, query.offset, query.limit)
         return {"data": data, "total": total, "facets": facets}
 
-    def _total_and_facets(self, qs):
-        """The count and the three facets in one statement: the (full-text) match runs once.
-
-        ``m`` holds the ids of the filtered documents; each row of the result is
-        (kind, key, value, count).
-        """
-        ids_sql, params = qs.order_by().values("id", "price_buckets").query.sql_with_params()
+    def _run(self, qs, offset, limit):
+        """The page, the count and the three facets in one statement: the (full-text) match runs
+        once. ``m`` holds the filtered documents' ids with their rank in the requested order
+        (``rn``); each row of the result is (kind, key, value, count-or-rank)."""
+        ids_sql, params = qs.order_by().values("id", "price_buckets", "rn").query.sql_with_params()
         materialized = "MATERIALIZED" if self.vendor == "postgresql" else ""
         price_rows = " UNION ALL ".join(
             f"SELECT 'price', 'b{i}', NULL, COUNT(*) FROM m WHERE (m.price_buckets & {1 << i}) <> 0"  # noqa: S608
@@ -341,6 +337,9 @@ class DatabaseBackend(Backend):
         sql = f"""
             WITH m AS {materialized} ({ids_sql})
             SELECT 'total', NULL, NULL, COUNT(*) FROM m
+            UNION ALL
+            SELECT 'page', CAST(d.payload AS TEXT), NULL, m.rn
+            FROM m JOIN {DOC_TABLE} d ON d.id = m.id WHERE m.rn > {int(offset)} AND m.rn <= {int(offset + limit)}
             UNION ALL
             SELECT * FROM (
                 SELECT 'category', c.slug, NULL, COUNT(*) AS n
@@ -359,10 +358,12 @@ class DatabaseBackend(Backend):
         with connections[self.alias].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        total, categories, attributes, prices = 0, [], {}, {}
+        total, page, categories, attributes, prices = 0, [], [], {}, {}
         for kind, key, value, count in rows:
             if kind == "total":
                 total = count
+            elif kind == "page":
+                page.append((count, key))
             elif kind == "category":
                 categories.append({"slug": key, "count": count})
             elif kind == "attribute":
@@ -372,7 +373,7 @@ class DatabaseBackend(Backend):
                 prices[key] = count
         categories.sort(key=lambda c: (-c["count"], c["slug"]))
         groups = sorted(attributes.items(), key=lambda item: (-max(o["count"] for o in item[1]), item[0]))
-        return total, {
+        facets = {
             "categories": categories,
             "attributes": [
                 {"name": name, "options": sorted(options, key=lambda o: (-o["count"], o["value"]))}
@@ -384,6 +385,7 @@ class DatabaseBackend(Backend):
                 if prices.get(f"b{i}")
             ],
         }
+        return total, facets, [json.loads(payload) for _, payload in sorted(page)]
 
     # --- status -------------------------------------------------------------------------------
 
