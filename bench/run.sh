@@ -53,6 +53,9 @@ export SECRET_KEY=bench-secret-key-not-for-production-0123456789abcdef
 export THROTTLE_LOGIN_IP=1000000/min THROTTLE_LOGIN_EMAIL=1000000/min THROTTLE_REGISTER_IP=1000000/hour
 export THROTTLE_REGISTER_EMAIL=1000000/hour THROTTLE_GUEST_LOOKUP=1000000/min
 export GUNICORN_WORKERS=${GUNICORN_WORKERS:-3} GUNICORN_THREADS=${GUNICORN_THREADS:-4} GUNICORN_ACCESS_LOG="" GUNICORN_GRACEFUL_TIMEOUT=5
+# psycopg's pool (ecommerce/db.py): at most 4 connections per alias and process, no health-check
+# round trip per request; DB_POOL_SIZE=0 measures persistent per-thread connections instead.
+export DB_POOL_SIZE=${DB_POOL_SIZE:-4}
 
 PIDS=()
 cleanup() {
@@ -120,7 +123,7 @@ for name in ("bench_default", "bench_auth", "bench_catalog", "bench_orders", "be
 EOF
 "$PY" -c "import redis; redis.Redis.from_url('$REDIS_URL').flushdb()"
 
-echo "== stack: gunicorn ($GUNICORN_WORKERS workers x $GUNICORN_THREADS threads) on $BASE_URL, relay, consumers"
+echo "== stack: gunicorn ($GUNICORN_WORKERS workers x $GUNICORN_THREADS threads, DB_POOL_SIZE=$DB_POOL_SIZE) on $BASE_URL, relay, consumers"
 start gunicorn "$BIN/gunicorn" -c docker/gunicorn.conf.py --bind "127.0.0.1:$PORT" ecommerce.wsgi:application
 start relay "$PY" manage.py relay_outbox
 start consumer-search "$PY" manage.py consume_events --group search
@@ -164,7 +167,7 @@ if [ "${BENCH_COMPONENTS:-1}" = "1" ]; then
     echo "-- $name"
     # Their own databases, prefixes and defaults: only what isolates them from ours is unset.
     (
-      unset AUTH_DATABASE_URL CATALOG_DATABASE_URL ORDERS_DATABASE_URL SEARCH_DATABASE_URL BENCH_LIMIT_VIEW
+      unset AUTH_DATABASE_URL CATALOG_DATABASE_URL ORDERS_DATABASE_URL SEARCH_DATABASE_URL BENCH_LIMIT_VIEW DB_POOL_SIZE
       REDIS_URL=redis://127.0.0.1:6379/11 timeout "${BENCH_COMPONENT_TIMEOUT:-900}" "$PY" "$script"
     ) >"$OUT/component-$name.log" 2>&1 || echo "   $name failed or timed out (see $OUT/component-$name.log)"
   done
