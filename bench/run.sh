@@ -144,6 +144,7 @@ k6_run() { # k6_run <label> <MODE> <VUS> <DURATION> <THINK>
 }
 
 echo "== workload"
+cp /proc/loadavg "$OUT/loadavg-start" 2>/dev/null || true
 for vus in $LEVELS; do
   k6_run "mixed-$vus" mixed "$vus" "$DURATION" "$THINK"
 done
@@ -152,6 +153,7 @@ k6_run limit limit 8 "$SHORT" 0
 k6_run checkout checkout 8 "$SHORT" 0
 k6_run orders orders 8 "$SHORT" 0
 "$PY" bench/shop_report.py snapshot >"$OUT/after-load.json"
+cp /proc/loadavg "$OUT/loadavg-end" 2>/dev/null || true
 sleep "${BENCH_DRAIN_SECONDS:-10}"
 "$PY" bench/shop_report.py snapshot >"$OUT/after.json"
 cleanup
