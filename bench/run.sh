@@ -47,7 +47,7 @@ export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/11}
 export EVENTS_TRANSPORT=kafka KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 EVENTS_TOPIC_PREFIX=bench_
 export SEARCH_BACKEND=${BENCH_SEARCH_BACKEND:-database} ELASTICSEARCH_URL=http://127.0.0.1:9200
 export ELASTICSEARCH_INDEX=bench_products
-export DEBUG=0 LOG_LEVEL=${LOG_LEVEL:-WARNING} BENCH_LIMIT_VIEW=1 ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+export DEBUG=0 LOG_LEVEL=${LOG_LEVEL:-INFO} BENCH_LIMIT_VIEW=1 ALLOWED_HOSTS=127.0.0.1,localhost,testserver
 export SECRET_KEY=bench-secret-key-not-for-production-0123456789abcdef
 # One client IP plays every shopper: the per-IP/per-email throttles would otherwise answer 429.
 export THROTTLE_LOGIN_IP=1000000/min THROTTLE_LOGIN_EMAIL=1000000/min THROTTLE_REGISTER_IP=1000000/hour
@@ -169,7 +169,7 @@ if [ "${BENCH_COMPONENTS:-1}" = "1" ]; then
     echo "-- $name"
     # Their own databases, prefixes and defaults: only what isolates them from ours is unset.
     (
-      unset AUTH_DATABASE_URL CATALOG_DATABASE_URL ORDERS_DATABASE_URL SEARCH_DATABASE_URL BENCH_LIMIT_VIEW DB_POOL_SIZE
+      unset AUTH_DATABASE_URL CATALOG_DATABASE_URL ORDERS_DATABASE_URL SEARCH_DATABASE_URL BENCH_LIMIT_VIEW DB_POOL_SIZE LOG_LEVEL
       REDIS_URL=redis://127.0.0.1:6379/11 timeout "${BENCH_COMPONENT_TIMEOUT:-900}" "$PY" "$script"
     ) >"$OUT/component-$name.log" 2>&1 || echo "   $name failed or timed out (see $OUT/component-$name.log)"
   done

@@ -181,7 +181,7 @@ def component_lines(out):
         name = log.stem.removeprefix("component-")
         for raw in log.read_text(errors="replace").splitlines():
             text = raw.strip().replace("|", "/")
-            if text and re.search(r"\d", text) and not text.startswith(("Traceback", "File ", "  ")):
+            if text and re.search(r"\d", text) and not text.startswith(("Traceback", "File ", "{")):
                 rows.append((name, text[:150]))
     return rows
 
