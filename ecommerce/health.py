@@ -14,12 +14,22 @@ from django.http import HttpResponse, JsonResponse
 from ecommerce.db import context_aliases
 
 _checks = {}
+_optional = set()
 _metrics = []
 
 
-def register_check(name, check):
-    """``check()`` returns a dict of details or raises; a raise marks the service not ready."""
+def register_check(name, check, *, critical=True):
+    """``check()`` returns a dict of details or raises.
+
+    A failing critical check makes the process not ready (503). A failing optional one is
+    reported as DOWN while the process stays ready with status DEGRADED: a dependency that only
+    some routes need (search in the monolith) must not take the whole shop out of the load balancer.
+    """
     _checks[name] = check
+    if critical:
+        _optional.discard(name)
+    else:
+        _optional.add(name)
 
 
 def register_metrics(provider):
@@ -56,18 +66,23 @@ def liveness(request):
 
 
 def readiness(request):
-    report, ready = {}, True
+    report, ready, degraded = {}, True, False
     for name, check in _checks.items():
         started = time.perf_counter()
         try:
             details = check() or {}
             report[name] = {"status": "UP", **details}
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
-            ready = False
             report[name] = {"status": "DOWN", "error": f"{type(exc).__name__}: {exc}"}
+            if name in _optional:
+                report[name]["critical"] = False
+                degraded = True
+            else:
+                ready = False
+        degraded = degraded or report[name]["status"] == "DEGRADED"
         report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
-    body = {"status": "UP" if ready else "DOWN", "checks": report}
-    return JsonResponse(body, status=200 if ready else 503)
+    status = "DOWN" if not ready else "DEGRADED" if degraded else "UP"
+    return JsonResponse({"status": status, "checks": report}, status=200 if ready else 503)
 
 
 def metrics(request):

@@ -50,6 +50,25 @@ def test_readiness_is_503_naming_the_failed_dependency(client, monkeypatch):
     assert "connection refused" in body["checks"]["database"]["error"]
 
 
+def test_an_optional_dependency_degrades_readiness_without_failing_it(client, monkeypatch):
+    from ecommerce import health
+
+    def broken():
+        raise ConnectionError("search cluster away")
+
+    monkeypatch.setattr(health, "_checks", {**health._checks})
+    monkeypatch.setattr(health, "_optional", set(health._optional))
+    health.register_check("search", broken, critical=False)
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "DEGRADED"
+    assert response.json()["checks"]["search"] == {
+        **response.json()["checks"]["search"],
+        "status": "DOWN",
+        "critical": False,
+    }
+
+
 def test_request_id_is_echoed_or_made(client):
     assert client.get("/health", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
     made = client.get("/health")["X-Request-ID"]

@@ -15,7 +15,9 @@ class EventsConfig(AppConfig):
         register_metrics(maintenance.metrics)
         register_check("outbox", maintenance.outbox_check)
         if settings.EVENTS_TRANSPORT == "kafka":
-            register_check("broker", maintenance.broker_check)
+            # Writes go on while the broker is away (events wait in the outbox): not critical
+            # unless EVENTS_BROKER_READINESS_STRICT says so.
+            register_check("broker", maintenance.broker_check, critical=settings.EVENTS_BROKER_READINESS_STRICT)
             relay_seconds = max(settings.EVENTS_RELAY_INTERVAL_SECONDS, 1.0)
         else:
             relay_seconds = 30.0  # inline: rows go at commit; this picks up any whose hand-over failed

@@ -16,4 +16,6 @@ class SearchConfig(AppConfig):
         if settings.SEARCH_BACKEND == "elasticsearch":
             from apps.search.backends import get_backend
 
-            register_check("search", lambda: get_backend().check())
+            # Only the search routes need Elasticsearch: it makes a process unready only when that
+            # process serves search alone (split deployment); elsewhere readiness reports DEGRADED.
+            register_check("search", lambda: get_backend().check(), critical=settings.ECOMMERCE_SERVICES == ["search"])
