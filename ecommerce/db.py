@@ -64,7 +64,10 @@ def _with_defaults(config, alias, var_dir, pool_size=0):
 
 def build_databases(env, var_dir):
     """DATABASES from the environment: every context falls back to DATABASE_URL."""
-    default_url = env.str("DATABASE_URL", default=f"sqlite:///{var_dir / 'db.sqlite3'}")
+    default_url = env.str("DATABASE_URL", default="")
+    if not default_url:
+        var_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
+        default_url = f"sqlite:///{var_dir / 'db.sqlite3'}"
     suffix = env.str("ECOMMERCE_TEST_DB_SUFFIX", default="")
     pool_size = env.int("DB_POOL_SIZE", default=0)
     databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir, pool_size)}

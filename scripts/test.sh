@@ -25,8 +25,11 @@ echo "== lint"
 "$BIN/lint-imports"
 
 echo "== embedded tier (SQLite, file cache, inline events)"
-env -u DATABASE_URL -u REDIS_URL VAR_DIR="$(mktemp -d)" \
+(
+  unset DATABASE_URL AUTH_DATABASE_URL CATALOG_DATABASE_URL ORDERS_DATABASE_URL SEARCH_DATABASE_URL REDIS_URL CART_REDIS_URL
+  VAR_DIR="$(mktemp -d)" && export VAR_DIR
   run_pytest -m "not postgres and not redis and not kafka and not elasticsearch and not real_elasticsearch" "$@"
+)
 
 if [ "${TEST_SERVICES:-0}" = "1" ]; then
   echo "== service tier (PostgreSQL per context, Redis, Kafka protocol, Elasticsearch API)"
