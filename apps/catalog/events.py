@@ -11,6 +11,7 @@ change it describes (``publish`` refuses otherwise).
 
 from django.db.models import Prefetch
 
+from apps.catalog import cache
 from apps.catalog.models import Category, Product, ProductCategory, ProductImage, Variant
 from apps.events.outbox import publish
 from ecommerce.db import alias_for
@@ -104,16 +105,21 @@ def _using():
     return alias_for("catalog")
 
 
-def product_changed(product_ids, event_type=PRODUCT_UPDATED):
-    """Publish the current document of each product (fetched in 4 queries), in id order."""
+def product_changed(product_ids, event_type=PRODUCT_UPDATED, *, stock_only=False):
+    """Publish the current document of each product (fetched in 4 queries), in id order.
+
+    Also drops the products' cached details and, unless only stock moved, the cached category
+    list (its product counts)."""
     ids = sorted({str(pid) for pid in product_ids})
     if not ids:
         return
+    cache.invalidate(ids, categories=not stock_only, using=_using())
     for product in document_queryset().filter(id__in=ids).order_by("id"):
         publish(TOPIC, event_type, product.id, product_document(product), using=_using(), aggregate_type="product")
 
 
 def product_deleted(product_id):
+    cache.invalidate([str(product_id)], categories=True, using=_using())
     publish(TOPIC, PRODUCT_DELETED, product_id, {"id": str(product_id)}, using=_using(), aggregate_type="product")
 
 
@@ -130,6 +136,7 @@ def category_payload(category):
 
 
 def category_changed(category: Category, event_type):
+    cache.invalidate(categories=True, using=_using())
     payload = category_payload(category)
     if event_type == CATEGORY_CREATED:  # as the original: a new category is a leaf with nothing in it
         payload.update(isLeaf=True, productCount=0, subCategoryCount=0)
@@ -137,4 +144,5 @@ def category_changed(category: Category, event_type):
 
 
 def category_deleted(category_id):
+    cache.invalidate(categories=True, using=_using())
     publish(TOPIC, CATEGORY_DELETED, category_id, {"id": str(category_id)}, using=_using(), aggregate_type="category")

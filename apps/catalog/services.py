@@ -139,7 +139,7 @@ def reserve_stock(lines: Iterable, *, order_id, reason=""):
             related_order_id=order_uuid,
             require_active=True,
         )
-        events.product_changed(product_ids)
+        events.product_changed(product_ids, stock_only=True)
     return result
 
 
@@ -176,7 +176,7 @@ def release_stock(order_id, *, reason=""):
             reason=reason or f"Order {order_uuid} cancelled",
             related_order_id=order_uuid,
         )
-        events.product_changed(product_ids)
+        events.product_changed(product_ids, stock_only=True)
     return sum(changes.values())
 
 
@@ -205,7 +205,7 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
             )
         except InsufficientStock:
             raise BadRequest("Insufficient stock for the requested decrease.")
-        events.product_changed(product_ids)
+        events.product_changed(product_ids, stock_only=True)
     return movements[0], result[str(vid)]
 
 

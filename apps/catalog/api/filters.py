@@ -125,6 +125,9 @@ def filtered_products(params):
             .values("cheapest")
         )
         queryset = queryset.annotate(min_price=Subquery(cheapest))
-    expression = F(field).asc(nulls_last=True) if sort_order == "asc" else F(field).desc(nulls_last=True)
+    # NULLS LAST only for the one nullable key (a product without variants has no price): on the
+    # NOT NULL columns it would stop PostgreSQL from reading the index in order (a sort of every row).
+    nulls_last = True if field == "min_price" else None
+    expression = F(field).asc(nulls_last=nulls_last) if sort_order == "asc" else F(field).desc(nulls_last=nulls_last)
     tiebreak = "id" if sort_order == "asc" else "-id"
     return queryset.order_by(expression, tiebreak)

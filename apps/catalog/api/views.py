@@ -8,9 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.auth.permissions import Has, PermissionsByMethod
+from apps.catalog import cache as catalog_cache
 from apps.catalog import selectors, services
 from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import filtered_products
+from apps.catalog.listing import product_list_page
 from apps.catalog.models import Variant
 from ecommerce.errors import BadRequest, NotFound
 from ecommerce.pagination import envelope, page_params, parse_positive_int
@@ -49,11 +51,17 @@ class CatalogView(PermissionsByMethod, APIView):
     """Reads are public; writes list their permission in ``permissions_by_method``."""
 
 
-def product_detail(product_id):
+def _detail_or_none(product_id):
     product = selectors.get_product(product_id)
-    if product is None:
+    return dict(s.ProductDetailSerializer(product).data) if product is not None else None
+
+
+def product_detail(product_id):
+    """The product's detail JSON, from the read cache (``apps/catalog/cache.py``) when it is there."""
+    data = catalog_cache.cached(catalog_cache.detail_key(product_id), lambda: _detail_or_none(product_id))
+    if data is None:
         raise NotFound("Product not found")
-    return s.ProductDetailSerializer(product).data
+    return data
 
 
 # --- Products ----------------------------------------------------------------------------------
@@ -81,8 +89,9 @@ class ProductListView(CatalogView):
         queryset = filtered_products(request.query_params)
         page, limit = page_params(request)
         total = queryset.count()
-        rows = list(queryset[(page - 1) * limit : page * limit]) if total else []
-        return Response(envelope(s.ProductListSerializer(rows, many=True).data, total, page, limit))
+        # values() rows shaped by hand: the same JSON as ProductListSerializer (apps/catalog/listing.py)
+        rows = product_list_page(queryset, (page - 1) * limit, limit) if total else []
+        return Response(envelope(rows, total, page, limit))
 
     @extend_schema(request=s.ProductInput, responses={201: s.ProductDetailSerializer})
     def post(self, request):
@@ -319,7 +328,10 @@ class CategoryListView(CatalogView):
         parameters=[OpenApiParameter("format", str, enum=["tree"])], responses=s.CategorySerializer(many=True)
     )
     def get(self, request):
-        rows = s.CategorySerializer(selectors.categories_with_counts(), many=True).data
+        rows = catalog_cache.cached(
+            catalog_cache.CATEGORIES_KEY,
+            lambda: [dict(row) for row in s.CategorySerializer(selectors.categories_with_counts(), many=True).data],
+        )
         if request.query_params.get("format") != "tree":
             return Response(rows)
         nodes = {row["id"]: {**row, "children": []} for row in rows}
