@@ -21,6 +21,15 @@ if ! port_open 5432; then
   wait_port 5432 PostgreSQL
 fi
 
+# Concurrency tests open one connection per thread and context database, two test workers at a
+# time: PostgreSQL's default of 100 connections is too few.
+if [ "$(psql -h 127.0.0.1 -U postgres -Atc 'show max_connections' 2>/dev/null || echo 0)" -lt 400 ]; then
+  echo "raising PostgreSQL max_connections to 500"
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = 500"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
+  wait_port 5432 PostgreSQL
+fi
+
 if ! port_open 6379; then
   echo "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no
