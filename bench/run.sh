@@ -134,7 +134,7 @@ for _ in $(seq 120); do
 done
 curl -fsS "$BASE_URL/health" >/dev/null || { echo "gunicorn did not start:"; tail -30 "$OUT/gunicorn.log"; exit 1; }
 curl -fsS "$BASE_URL/products?limit=1" >/dev/null # warm every worker's imports a little
-"$PY" bench/shop_report.py snapshot >"$OUT/before.json"
+"$PY" bench/shop_report.py snapshot >"$OUT/before.json" 2>>"$OUT/report.log"
 
 k6_run() { # k6_run <label> <MODE> <VUS> <DURATION> <THINK>
   echo "-- k6 $1: mode=$2 vus=$3 duration=$4 think=0-${5}s"
@@ -152,14 +152,14 @@ k6_run list list 8 "$SHORT" 0
 k6_run limit limit 8 "$SHORT" 0
 k6_run checkout checkout 8 "$SHORT" 0
 k6_run orders orders 8 "$SHORT" 0
-"$PY" bench/shop_report.py snapshot >"$OUT/after-load.json"
+"$PY" bench/shop_report.py snapshot >"$OUT/after-load.json" 2>>"$OUT/report.log"
 cp /proc/loadavg "$OUT/loadavg-end" 2>/dev/null || true
 sleep "${BENCH_DRAIN_SECONDS:-10}"
-"$PY" bench/shop_report.py snapshot >"$OUT/after.json"
+"$PY" bench/shop_report.py snapshot >"$OUT/after.json" 2>>"$OUT/report.log"
 cleanup
 
 echo "== SQL queries per request (hot endpoints)"
-"$PY" bench/shop_queries.py >"$OUT/queries.json"
+"$PY" bench/shop_queries.py >"$OUT/queries.json" 2>"$OUT/queries.log"
 
 if [ "${BENCH_COMPONENTS:-1}" = "1" ]; then
   echo "== component benchmarks"
