@@ -113,18 +113,8 @@ role=${1:-web}
 case "$role" in
   web)
     remember_role web
-    exec gunicorn ecommerce.wsgi:application \
-      --bind "0.0.0.0:${PORT:-8000}" \
-      --worker-class gthread \
-      --workers "${GUNICORN_WORKERS:-2}" \
-      --threads "${GUNICORN_THREADS:-4}" \
-      --timeout "${GUNICORN_TIMEOUT:-30}" \
-      --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-20}" \
-      --max-requests "${GUNICORN_MAX_REQUESTS:-2000}" \
-      --max-requests-jitter 200 \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
-      --access-logfile - \
-      "$@"
+    # Workers, threads, timeouts and recycling: docker/gunicorn.conf.py (each from the environment).
+    exec gunicorn -c docker/gunicorn.conf.py ecommerce.wsgi:application "$@"
     ;;
   web-dev)
     remember_role web-dev

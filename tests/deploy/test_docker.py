@@ -74,8 +74,9 @@ def test_entrypoint_is_valid_bash_and_names_every_role():
     text = ENTRYPOINT.read_text()
     for role in ("web)", "worker)", "beat)", "relay)", "consumer)", "migrate)", "wait-migrations)", "healthcheck)"):
         assert f"\n  {role}" in text, role
-    assert "gunicorn ecommerce.wsgi:application" in text
-    assert "GUNICORN_WORKERS" in text and "GUNICORN_THREADS" in text
+    assert "gunicorn -c docker/gunicorn.conf.py ecommerce.wsgi:application" in text
+    gunicorn_conf = (ENTRYPOINT.parent / "gunicorn.conf.py").read_text()
+    assert "GUNICORN_WORKERS" in gunicorn_conf and "GUNICORN_THREADS" in gunicorn_conf
     assert "manage.py relay_outbox" in text
     assert 'manage.py consume_events --group "$group"' in text
     assert "scripts/migrate.sh" in text
