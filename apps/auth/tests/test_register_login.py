@@ -54,9 +54,23 @@ def test_register_stores_the_email_lowercased_and_refuses_a_duplicate_in_any_cas
 def test_register_hashes_with_argon2(api_client, real_hashers):
     assert register(api_client).status_code == 201
     user = User.objects.get(email="ada@example.com")
-    assert user.password.startswith("argon2$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert "correct-horse" not in user.password
     assert user.check_password("correct-horse")
+
+
+def test_a_hash_with_older_argon2_parameters_still_logs_in_and_is_upgraded(api_client, real_hashers):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    assert register(api_client).status_code == 201
+    user = User.objects.get(email="ada@example.com")
+    user.password = Argon2PasswordHasher().encode("correct-horse", Argon2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    assert "m=102400" in user.password
+    response = api_client.post("/auth/login", {"email": "ada@example.com", "password": "correct-horse"}, format="json")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert "m=19456,t=2,p=1" in user.password
 
 
 @pytest.mark.parametrize("missing", ["name", "email", "password"])
