@@ -36,7 +36,8 @@ def _es(method, path):
 
 def test_ensure_search_index_builds_once_then_keeps_it(transactional_db, tmp_path):
     alias = f"deploy_ensure_{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
+    # Without the xdist worker id, whose settings would suffix the index name (ecommerce/settings.py).
+    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL") and k != "PYTEST_XDIST_WORKER"}
     env.update(
         PYTHON=sys.executable,
         VAR_DIR=str(tmp_path),
