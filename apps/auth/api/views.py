@@ -12,17 +12,12 @@ from apps.auth.api.throttles import LoginEmailThrottle, LoginIpThrottle, Registe
 from apps.auth.permissions import Has, IsAuthenticated, PermissionsByMethod
 from apps.auth.tokens import BadToken, claims_for, tokens_for, user_from_access_token, user_from_refresh_token
 from ecommerce.pagination import envelope, page_params
+from ecommerce.validation import validated
 
 PAGE_PARAMS = [
     OpenApiParameter("page", int, description="Page number, from 1"),
     OpenApiParameter("limit", int, description="Page size (capped)"),
 ]
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicView(APIView):
@@ -44,7 +39,7 @@ class RegisterView(PublicView):
 
     @extend_schema(request=s.RegisterInput, responses={201: s.TokensOut}, summary="Create a Customer account")
     def post(self, request):
-        data = _valid(s.RegisterInput, request)
+        data = validated(s.RegisterInput, request.data)
         user = services.register_user(
             name=data["name"],
             email=data["email"],
@@ -59,7 +54,7 @@ class LoginView(PublicView):
 
     @extend_schema(request=s.LoginInput, responses={200: s.TokensOut}, summary="Log in")
     def post(self, request):
-        data = _valid(s.LoginInput, request)
+        data = validated(s.LoginInput, request.data)
         user = services.authenticate(email=data["email"], password=data["password"])
         return Response(tokens_for(user))
 
@@ -67,7 +62,7 @@ class LoginView(PublicView):
 class RefreshView(PublicView):
     @extend_schema(request=s.RefreshInput, responses={200: s.AccessTokenOut}, summary="New access token")
     def post(self, request):
-        data = _valid(s.RefreshInput, request)
+        data = validated(s.RefreshInput, request.data)
         try:
             user = user_from_refresh_token(data["refreshToken"])
         except BadToken as exc:
@@ -122,7 +117,7 @@ class UserDetailView(ByMethod, APIView):
     @extend_schema(request=s.UserUpdateInput, responses={200: s.UserOut}, summary="Rename, change role or image")
     def put(self, request, user_id):
         selectors.user_get(user_id)  # 404 before validating the body
-        data = _valid(s.UserUpdateInput, request)
+        data = validated(s.UserUpdateInput, request.data)
         fields = {}
         if "name" in data:
             fields["name"] = data["name"]
@@ -156,7 +151,7 @@ class RoleListView(ByMethod, APIView):
 
     @extend_schema(request=s.RoleInput, responses={201: s.RoleOut}, summary="Create a role")
     def post(self, request):
-        data = _valid(s.RoleInput, request)
+        data = validated(s.RoleInput, request.data)
         role = services.create_role(
             request.user,
             name=data["name"],
@@ -176,7 +171,7 @@ class RoleDetailView(ByMethod, APIView):
     @extend_schema(request=s.RoleUpdateInput, responses={200: s.RoleOut}, summary="Change a role")
     def put(self, request, role_id):
         selectors.role_get(role_id)  # 404 before validating the body
-        data = _valid(s.RoleUpdateInput, request)
+        data = validated(s.RoleUpdateInput, request.data)
         fields = {}
         if "name" in data:
             fields["name"] = data["name"]

@@ -9,14 +9,9 @@ from apps.auth.permissions import IsAuthenticated
 from apps.cart import services
 from apps.cart.api.serializers import AddItemSerializer, AssociateSerializer, CartSchema, UpdateItemSerializer
 from ecommerce.errors import BadRequest, Forbidden
+from ecommerce.validation import validated
 
 TAGS = ["carts"]
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _created(cart, created):
@@ -52,7 +47,7 @@ class CartDetailView(APIView):
 class CartItemsView(APIView):
     @extend_schema(tags=TAGS, request=AddItemSerializer, responses=CartSchema, summary="Add a variant to a cart")
     def post(self, request, cart_id):
-        data = _valid(AddItemSerializer, request)
+        data = validated(AddItemSerializer, request.data)
         cart = services.add_item(
             cart_id,
             request.user,
@@ -72,7 +67,7 @@ class CartItemsView(APIView):
 class CartItemView(APIView):
     @extend_schema(tags=TAGS, request=UpdateItemSerializer, responses=CartSchema, summary="Set a line's quantity")
     def put(self, request, cart_id, item_id):
-        data = _valid(UpdateItemSerializer, request)
+        data = validated(UpdateItemSerializer, request.data)
         return Response(services.set_item_quantity(cart_id, request.user, item_id, data["quantity"]))
 
     @extend_schema(
@@ -92,7 +87,7 @@ class CartAssociateView(APIView):
         summary="Give a guest cart to the signed-in user (merging it with the user's cart)",
     )
     def post(self, request):
-        data = _valid(AssociateSerializer, request)
+        data = validated(AssociateSerializer, request.data)
         claimed = data.get("userId")
         if claimed and (services.normalize_id(claimed) or claimed) != str(request.user.id):
             raise Forbidden("You can only associate a cart with your own account.")

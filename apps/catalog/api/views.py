@@ -16,6 +16,7 @@ from apps.catalog.listing import product_list_page
 from apps.catalog.models import Variant
 from ecommerce.errors import BadRequest, NotFound
 from ecommerce.pagination import envelope, page_params, parse_positive_int
+from ecommerce.validation import validated
 
 MAX_BULK = 500
 HISTORY_LIMIT = 500
@@ -26,12 +27,6 @@ def parse_id(value, message):
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(message)
-
-
-def validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def as_list(data, key):
