@@ -111,6 +111,7 @@ def admin_journey(client_as, call, settings, tmp_path):
             "slug": "shirts",
             "parentId": clothes["id"],
             "description": "ignored",
+            "isLeaf": False,  # CategoryCreate sends it too; the server derives it
             "imageUrl": uploaded["imageUrl"],
         },
         201,
@@ -227,7 +228,9 @@ def test_admin_journey(admin_journey, call, client_as, make_user):
     assert detail["categories"][0]["category"]["id"] == j["shirts"]["id"]
 
     # Product edit: fields, then categories and images attach/detach (DELETE with JSON bodies).
-    updated = call(admin, "put", f"/products/{shirt['id']}", {"name": "Linen Shirt II", "isActive": True})
+    # updateProduct sends the four core fields, the unchanged sku included.
+    core = {"sku": "TSHIRT-1", "name": "Linen Shirt II", "description": "<p>Soft</p>", "isActive": True}
+    updated = call(admin, "put", f"/products/{shirt['id']}", core)
     assert updated["id"] == shirt["id"] and updated["name"] == "Linen Shirt II"
     added = call(admin, "post", f"/products/{shirt['id']}/categories", {"categoryIds": [j["hats"]["id"]]}, 201)
     assert isinstance(added["message"], str)
@@ -317,35 +320,35 @@ def test_admin_journey(admin_journey, call, client_as, make_user):
     call(admin, "get", f"/products/id/{j['hat']['id']}", status=404)
 
 
-def store_checkout_body(product, variant, quantity, *, guest):
+def store_checkout_body(cart_items, *, guest):
+    """CheckoutPage's body: ``items`` is the cart's items as they are (itemId and addedAt included),
+    here with the client's copies of price, name, image and attributes tampered with: all ignored."""
+    tampered = [
+        {
+            **item,
+            "price": "0.01",
+            "name": "Fake name",
+            "imageUrl": "http://evil.example/x.png",
+            "attributes": {"Color": "Gold"},
+        }
+        for item in cart_items
+    ]
+    address = {
+        "country": "Armenia",
+        "firstName": "Gus",
+        "lastName": "Guest",
+        "address": "1 rue de la Paix",
+        "postalCode": "34000",
+        "city": "Montpellier",
+    }
     return {
         "guestEmail": "guest@example.com" if guest else None,
         "phone": "+33 6 12 34 56 78",
         "guestName": "Gus Guest" if guest else None,
-        "shippingAddress": {
-            "country": "France",
-            "firstName": "Gus",
-            "lastName": "Guest",
-            "address": "1 rue de la Paix",
-            "apartment": "",
-            "postalCode": "34000",
-            "city": "Montpellier",
-        }
-        if guest
-        else None,
+        # A guest ships (an empty optional apartment); the customer picks up in store (null).
+        "shippingAddress": {**address, "apartment": ""} if guest else None,
         "paymentMethod": "CASH_ON_DELIVERY" if guest else "CREDIT_CARD",
-        "items": [
-            {
-                "productId": product["id"],
-                "variantId": variant["id"],
-                "quantity": quantity,
-                # The client's copies: ignored, the catalogue is the source of truth.
-                "price": "0.01",
-                "name": "Fake name",
-                "imageUrl": "http://evil.example/x.png",
-                "attributes": {"Color": "Gold"},
-            }
-        ],
+        "items": tampered,
     }
 
 
@@ -439,7 +442,7 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert [i["variantId"] for i in cart["items"]] == [red["id"]]
 
     # Guest checkout, then the cart is dropped.
-    order = call(shop, "post", "/orders", store_checkout_body(shirt, red, 3, guest=True), 201)
+    order = call(shop, "post", "/orders", store_checkout_body(cart["items"], guest=True), 201)
     assert is_uuid(order["id"]) and order["status"] == "PENDING" and order["userId"] is None
     (line,) = order["items"]
     assert line["priceAtTimeOfOrder"] == "19.90" and line["productName"] == "Linen Shirt"
@@ -466,7 +469,7 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     cart = call(shop, "post", "/carts/associate", {"cartId": guest_cart["id"], "userId": me["id"]})
     check_cart(cart)
     assert cart["userId"] == me["id"] and [i["quantity"] for i in cart["items"]] == [1]
-    order = call(shop, "post", "/orders", store_checkout_body(shirt, red, 1, guest=False), 201)
+    order = call(shop, "post", "/orders", store_checkout_body(cart["items"], guest=False), 201)
     assert order["status"] == "PAID" and order["userId"] == me["id"] and order["shippingAddress"] is None
     call(shop, "delete", f"/carts/{cart['id']}", status=204)
     call(shop, "get", f"/carts/{cart['id']}", status=201)  # an unknown cart: a new one, never 404
