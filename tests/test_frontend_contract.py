@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from rest_framework.test import APIClient
 
 from ecommerce.db import alias_for
 
@@ -402,7 +403,13 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert {o["value"]: o["count"] for o in colors["options"]} == {"Red": 1, "Blue": 1}
     assert facets["price_ranges"] == PRICE_RANGES_OF_LINEN, facets["price_ranges"]
     assert sorted(v["price"] for v in doc["variants"]) == ["19.90", "24.00"]
-    filtered = call(shop, "get", "/search/products?attributes[Color][]=Beige&attributes[Color][]=Blue&limit=24")
+    # searchStore's defaults: minPrice 0 is falsy (not sent), maxPrice 2000 always sent, no q.
+    defaults = "maxPrice=2000&sortBy=_score&sortOrder=desc&page=1&limit=24"
+    browse = call(shop, "get", f"/search/products?{defaults}")
+    assert is_page(browse, total=2, limit=24)
+    cheapest = call(shop, "get", "/search/products?maxPrice=2000&sortBy=price&sortOrder=asc&page=1&limit=24")
+    assert [d["sku"] for d in cheapest["data"]] == ["HAT-1", "TSHIRT-1"]
+    filtered = call(shop, "get", f"/search/products?{defaults}&attributes[Color][]=Beige&attributes[Color][]=Blue")
     assert sorted(d["sku"] for d in filtered["data"]) == ["HAT-1", "TSHIRT-1"]
     filtered = call(shop, "get", "/search/products?attributes[Color][]=Beige&category=hats&minPrice=10&maxPrice=20")
     assert [d["sku"] for d in filtered["data"]] == ["HAT-1"]
@@ -450,7 +457,9 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert is_money(order["totalAmount"]) and Decimal(order["totalAmount"]) >= Decimal("59.70")
     call(shop, "delete", f"/carts/{cart['id']}", status=204)
 
-    # Register, me, associate a fresh guest cart, checkout as a customer.
+    # Still a guest: a new cart with one item; then register, log in, me, associate, checkout.
+    guest_cart = call(shop, "post", "/carts", status=201)
+    call(shop, "post", f"/carts/{guest_cart['id']}/items", {**item_body, "quantity": 1})
     token = call(
         shop,
         "post",
@@ -464,11 +473,11 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     me = call(shop, "get", "/auth/me")
     assert is_uuid(me["id"]) and (me["name"], me["email"]) == ("Ann Buyer", "ann@example.com")
     assert "profileImage" in me and me["role"] == {"name": "Customer"}
-    guest_cart = call(api_client.__class__(), "post", "/carts", status=201)
-    call(shop, "post", f"/carts/{guest_cart['id']}/items", {**item_body, "quantity": 1})
     cart = call(shop, "post", "/carts/associate", {"cartId": guest_cart["id"], "userId": me["id"]})
     check_cart(cart)
     assert cart["userId"] == me["id"] and [i["quantity"] for i in cart["items"]] == [1]
+    # After a logout the stored id names a cart that is now the user's: 404, so the shop drops it.
+    call(APIClient(), "get", f"/carts/{cart['id']}", status=404)
     order = call(shop, "post", "/orders", store_checkout_body(cart["items"], guest=False), 201)
     assert order["status"] == "PAID" and order["userId"] == me["id"] and order["shippingAddress"] is None
     call(shop, "delete", f"/carts/{cart['id']}", status=204)
