@@ -9,6 +9,7 @@ cover the behaviour in depth; this module only guards the frontends' contract.
 import io
 import re
 import uuid
+from contextlib import ExitStack
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
-from ecommerce.db import alias_for
+from ecommerce.db import context_aliases
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,13 @@ def call(django_capture_on_commit_callbacks):
     """``call(client, method, path, body, status)`` → JSON; events are delivered after commit."""
 
     def make(client, method, path, body=None, status=200, fmt="json"):
-        with django_capture_on_commit_callbacks(using=alias_for("catalog"), execute=True):
-            with django_capture_on_commit_callbacks(using=alias_for("orders"), execute=True):
-                kwargs = {"format": fmt} if body is not None else {}
-                response = (
-                    getattr(client, method)(path, body, **kwargs) if body is not None else getattr(client, method)(path)
-                )
+        with ExitStack() as stack:
+            for alias in sorted(set(context_aliases())):
+                stack.enter_context(django_capture_on_commit_callbacks(using=alias, execute=True))
+            if body is None:
+                response = getattr(client, method)(path)
+            else:
+                response = getattr(client, method)(path, body, format=fmt)
         assert response.status_code == status, (method, path, response.status_code, response.content[:500])
         assert response.status_code != 401 or status == 401
         if not response.content:
