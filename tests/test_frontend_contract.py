@@ -399,6 +399,7 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert is_page(found, total=1, limit=24)
     (doc,) = found["data"]
     assert doc["category_names"][0] == "Shirts" and doc["images"][0]["imageUrl"]
+    assert is_uuid(doc["id"]) and all(is_uuid(v["id"]) and isinstance(v["stockQuantity"], int) for v in doc["variants"])
     facets = found["facets"]
     assert facets["categories"] == [{"slug": "shirts", "count": 1}]
     colors = next(a for a in facets["attributes"] if a["name"] == "Color")
@@ -417,6 +418,7 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert [d["sku"] for d in filtered["data"]] == ["HAT-1"]
     suggestions = call(shop, "get", "/search/products?q=straw&limit=5")
     assert suggestions["data"][0]["name"] == "Straw Hat"
+    assert suggestions["data"][0]["images"] == []  # read as images[0]?.imageUrl: a list, never null
 
     # Cart: created without a body, then read, add (client price ignored), update, remove.
     cart = call(shop, "post", "/carts", status=201)
