@@ -513,3 +513,27 @@ def test_store_journey(admin_journey, call, api_client, client_as):
     assert call(admin, "put", f"/orders/{newest['id']}/status", {"status": "CANCELLED"})["status"] == "CANCELLED"
     stock = call(admin, "get", f"/products/id/{shirt['id']}")
     assert next(v for v in stock["variants"] if v["id"] == red["id"])["stockQuantity"] == 10 - 3
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/products"),
+        ("get", "/products/categories"),
+        ("post", "/carts"),
+        ("get", "/search/products?q=shirt"),
+    ],
+)
+def test_a_stale_token_is_never_a_401_on_public_routes(api_client, make_user, method, path):
+    # Both frontends drop the token and log the person out on any 401 (api-contract.md, Auth).
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    expired = AccessToken.for_user(make_user())
+    expired.set_exp(lifetime=-timedelta(minutes=1))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {expired}")
+    assert getattr(api_client, method)(path).status_code in (200, 201)
+    protected = api_client.get("/auth/me")
+    assert protected.status_code == 401
+    assert protected.json() == {"message": "Invalid or expired token"}

@@ -15,9 +15,20 @@ def permission_names(user):
     return cached
 
 
+# Where the authentication class leaves a token it rejected (see apps.auth.authentication).
+REJECTED_TOKEN = "_rejected_token"
+
+
 class IsAuthenticated(BasePermission):
+    """A route that needs a user: 401, with the token's rejection when one was sent."""
+
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated)
+        if request.user and request.user.is_authenticated:
+            return True
+        rejection = getattr(request, REJECTED_TOKEN, None)
+        if rejection is not None:
+            raise rejection
+        return False
 
 
 def Has(*names):  # noqa: N802 - reads as a class in permission_classes
