@@ -33,6 +33,11 @@ class SearchDocument(models.Model):
     # Bit i set when some variant's price falls in the facet's range i (params.PRICE_RANGES):
     # the price facet then counts documents without joining their variants.
     price_buckets = models.PositiveSmallIntegerField(default=0)
+    # The facet keys of the document, copied from its SearchCategory (direct) and SearchAttribute
+    # rows: the facets then count over the matching rows themselves, without joining two tables
+    # of 50k-200k rows per search (34 of 68 ms of a broad query at 50k products).
+    facet_categories = models.JSONField(default=list)
+    facet_attributes = models.JSONField(default=list)
     created_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(null=True)
     indexed_at = models.DateTimeField(auto_now=True)

@@ -99,6 +99,7 @@ class DatabaseBackend(Backend):
     def _insert(self, documents, known_terms=None):
         """Insert documents (their rows must not exist). ``known_terms``: the vocabulary already
         written during a rebuild (saves re-sending it); otherwise the table is asked."""
+        facets = [self._facet_keys(d) for d in documents]
         rows = self._docs().bulk_create(
             [
                 SearchDocument(
@@ -116,19 +117,20 @@ class DatabaseBackend(Backend):
                     max_price=d.max_price,
                     in_stock=d.in_stock,
                     price_buckets=d.price_buckets,
+                    facet_categories=direct,
+                    facet_attributes=[flat for _, _, flat in attributes],
                     created_at=d.created_at,
                     updated_at=d.updated_at,
                 )
-                for d in documents
+                for d, (direct, attributes) in zip(documents, facets, strict=True)
             ]
         )
         variants, categories, attributes, vocabulary = [], [], [], set()
-        for row, d in zip(rows, documents, strict=True):
+        for row, d, (direct, own_attributes) in zip(rows, documents, facets, strict=True):
             variants += [
                 SearchVariant(document_id=row.id, variant_id=v.id[:64], price=v.price, stock_quantity=v.stock_quantity)
                 for v in d.variants
             ]
-            direct = dict.fromkeys(s[:255] for s in d.category_slugs)
             categories += [SearchCategory(document_id=row.id, slug=s) for s in direct]
             categories += [
                 SearchCategory(document_id=row.id, slug=s, direct=False)
@@ -137,7 +139,7 @@ class DatabaseBackend(Backend):
             ]
             attributes += [
                 SearchAttribute(document_id=row.id, flat=flat, name=name, value=value)
-                for name, value, flat in dict.fromkeys(d.attributes)
+                for name, value, flat in own_attributes
             ]
             vocabulary |= d.words()
         SearchVariant.objects.using(self.alias).bulk_create(variants)
@@ -172,6 +174,11 @@ class DatabaseBackend(Backend):
                 )
         elif self.vendor == "postgresql":
             self._docs().filter(id__in=ids).update(search_vector=self._vector())
+
+    @staticmethod
+    def _facet_keys(document):
+        """(own category slugs, [(name, value, flat)] attributes), each once, in document order."""
+        return list(dict.fromkeys(s[:255] for s in document.category_slugs)), list(dict.fromkeys(document.attributes))
 
     @staticmethod
     def _vector():
@@ -324,11 +331,18 @@ class DatabaseBackend(Backend):
         total, facets, data = self._run(qs, query.offset, query.limit)
         return {"data": data, "total": total, "facets": facets}
 
+    def _each(self, column):
+        """FROM clause: the CTE ``m`` times the elements ``f.value`` of its JSON list ``column``."""
+        if self.vendor == "postgresql":
+            return f"m CROSS JOIN LATERAL jsonb_array_elements_text(m.{column}) AS f(value)"
+        return f"m, json_each(m.{column}) AS f"  # SQLite (JSON1); MySQL/MariaDB would use JSON_TABLE
+
     def _run(self, qs, offset, limit):
         """The page, the count and the three facets in one statement: the (full-text) match runs
         once. ``m`` holds the filtered documents' ids with their rank in the requested order
         (``rn``); each row of the result is (kind, key, value, count-or-rank)."""
-        ids_sql, params = qs.order_by().values("id", "price_buckets", "rn").query.sql_with_params()
+        columns = ("id", "price_buckets", "rn", "facet_categories", "facet_attributes")
+        ids_sql, params = qs.order_by().values(*columns).query.sql_with_params()
         materialized = "MATERIALIZED" if self.vendor == "postgresql" else ""
         price_rows = " UNION ALL ".join(
             f"SELECT 'price', 'b{i}', NULL, COUNT(*) FROM m WHERE (m.price_buckets & {1 << i}) <> 0"  # noqa: S608
@@ -342,15 +356,13 @@ class DatabaseBackend(Backend):
             FROM m JOIN {DOC_TABLE} d ON d.id = m.id WHERE m.rn > {int(offset)} AND m.rn <= {int(offset + limit)}
             UNION ALL
             SELECT * FROM (
-                SELECT 'category', c.slug, NULL, COUNT(*) AS n
-                FROM {SearchCategory._meta.db_table} c JOIN m ON c.document_id = m.id
-                WHERE c.direct GROUP BY c.slug ORDER BY n DESC, c.slug LIMIT {CATEGORY_FACET_SIZE}
+                SELECT 'category', f.value, NULL, COUNT(*) AS n FROM {self._each("facet_categories")}
+                GROUP BY f.value ORDER BY n DESC, f.value LIMIT {CATEGORY_FACET_SIZE}
             ) categories
             UNION ALL
             SELECT * FROM (
-                SELECT 'attribute', a.flat, NULL, COUNT(*) AS n
-                FROM {SearchAttribute._meta.db_table} a JOIN m ON a.document_id = m.id
-                GROUP BY a.flat ORDER BY n DESC, a.flat LIMIT {ATTRIBUTE_FACET_SIZE}
+                SELECT 'attribute', f.value, NULL, COUNT(*) AS n FROM {self._each("facet_attributes")}
+                GROUP BY f.value ORDER BY n DESC, f.value LIMIT {ATTRIBUTE_FACET_SIZE}
             ) attributes
             UNION ALL
             {price_rows}

@@ -157,3 +157,30 @@ def test_postgres_full_text_structures(settings):
     assert {"search_doc_vector_gin", "search_term_trgm_gin"} <= names
     # pg_trgm finds a typo on the first letter too.
     assert get_backend().search(SearchQuery(q="lonitor"))["total"] == 1
+
+
+def test_the_facet_keys_migration_fills_documents_indexed_before_it(settings):
+    """Documents written before 0006 have empty facet keys: the migration copies them from the
+    facet tables, and the facets count them again."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connections
+
+    from apps.search.models import SearchDocument
+
+    settings.SEARCH_BACKEND = "database"
+    send("PRODUCT_CREATED", make_product("Old Lamp", category_slugs=["lighting"], attributes={"color": "red"}))
+    send("PRODUCT_CREATED", make_product("Old Desk", category_slugs=["desks", "office"], attributes={"wood": "oak"}))
+    before = get_backend().search(SearchQuery())["facets"]
+    alias = alias_for("search")
+    SearchDocument.objects.using(alias).update(facet_categories=[], facet_attributes=[])
+    assert get_backend().search(SearchQuery())["facets"]["categories"] == []
+
+    migration = importlib.import_module("apps.search.migrations.0006_facet_keys")
+    migration.fill(apps, SimpleNamespace(connection=connections[alias]))
+
+    after = get_backend().search(SearchQuery())["facets"]
+    assert after == before
+    assert {c["slug"] for c in after["categories"]} == {"lighting", "desks", "office"}
