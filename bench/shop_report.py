@@ -186,6 +186,24 @@ def component_lines(out):
     return rows
 
 
+def cpu_per_order(out, labels, duration_s, rates):
+    """CPU milliseconds per order for each part of the stack (bench/cpu.py snapshots)."""
+    columns, deltas = [], []
+    for label in labels:
+        before, after = load(out / f"cpu-{label}-before.json"), load(out / f"cpu-{label}-after.json")
+        orders = rates.get(label, 0) * duration_s
+        if before is None or after is None or not orders:
+            continue
+        columns.append(label)
+        deltas.append({part: (after[part] - before.get(part, 0.0)) * 1000 / orders for part in after})
+    if not columns:
+        return None
+    parts = [part for part in deltas[0] if any(d.get(part, 0) >= 0.05 for d in deltas)]
+    rows = [[part, *(f"{d.get(part, 0):.1f}" for d in deltas)] for part in parts]
+    rows.append(["total", *(f"{sum(d.values()):.1f}" for d in deltas)])
+    return {"labels": columns, "rows": rows}
+
+
 def report(args):
     out = Path(args.out)
     duration_s, short_s = seconds(args.duration), seconds(args.short)
@@ -287,6 +305,11 @@ def report(args):
     if closed:
         p(f"### Closed loop (8 VUs, no think time, {args.short} each)\n")
         p(table(["endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "5xx"], closed))
+        p("")
+    cpu = cpu_per_order(out, ("checkout", "orders"), short_s, rates)
+    if cpu:
+        p("### CPU per order, by part of the stack (ms; closed loops, until the consumers are idle)\n")
+        p(table(["part", *cpu["labels"]], cpu["rows"]))
         p("")
 
     before, after_load, after = (load(out / f"{n}.json") for n in ("before", "after-load", "after"))

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from apps.catalog.events import document_queryset, product_document
+from apps.catalog.events import product_documents_by_id
 from apps.catalog.models import Category, Product, ProductCategory, ProductImage, StockMovement, Variant
 
 
@@ -106,8 +106,8 @@ def product_documents(product_ids: Iterable | None = None, batch_size: int = 500
         batch_ids = list(page.values_list("id", flat=True)[:batch_size])
         if not batch_ids:
             return
-        products = document_queryset().filter(id__in=batch_ids).order_by("id")
-        yield [product_document(p) for p in products]
+        documents = product_documents_by_id(batch_ids)
+        yield [documents[pid] for pid in batch_ids if pid in documents]
         if len(batch_ids) < batch_size:
             return
         last = batch_ids[-1]

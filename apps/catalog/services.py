@@ -4,9 +4,9 @@ Public (other apps call these): ``reserve_stock``, ``release_stock``, ``adjust_s
 
 Stock: ``_change_stock`` is the only code that changes ``Variant.stock_quantity``. It locks the
 variant rows in id order (``SELECT ... FOR UPDATE ORDER BY id``: two checkouts touching the same
-variants queue instead of deadlocking), refuses to go below zero, updates with a conditional
-``UPDATE ... WHERE stock_quantity + change >= 0`` as a second guard (the CHECK constraint is the
-third), and writes one ``StockMovement`` per variant in the same transaction: the sum of a
+variants queue instead of deadlocking), refuses to go below zero, updates every variant in one
+``UPDATE`` whose ``WHERE`` holds each row's own "stock + change >= 0" as a second guard (the CHECK
+constraint is the third), and writes one ``StockMovement`` per variant in the same transaction: the sum of a
 variant's movements is its stock. On SQLite, ``BEGIN IMMEDIATE`` serialises writers instead.
 """
 
@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F, JSONField, Sum
+from django.db.models import Case, F, JSONField, Q, Sum, When
 from django.utils import timezone
 
 from apps.catalog import events
@@ -69,33 +69,33 @@ def _change_stock(changes, movement_type, *, reason="", related_order_id=None, r
     ``Conflict`` (inactive product, when ``require_active``).
     """
     ids = sorted(changes)
+    # Locks the variant rows only (not their products); reads the products' state in passing.
     rows = list(
-        Variant.objects.select_for_update().filter(id__in=ids).order_by("id").only("id", "stock_quantity", "product_id")
+        Variant.objects.select_for_update(of=("self",))
+        .filter(id__in=ids)
+        .order_by("id")
+        .values_list("id", "stock_quantity", "product_id", "product__is_active", "product__sku")
     )
-    found = {row.id: row for row in rows}
+    found = {row[0]: row for row in rows}
     for variant_id in ids:
         if variant_id not in found:
             raise NotFound(f"Variant {variant_id} not found.")
-    product_ids = {row.product_id for row in rows}
+    product_ids = {row[2] for row in rows}
     if require_active:
-        inactive = Product.objects.filter(id__in=product_ids, is_active=False).values_list("sku", flat=True)
-        inactive = sorted(inactive)
+        inactive = sorted({sku for _, _, _, active, sku in rows if not active})
         if inactive:
             raise Conflict(f"Product {inactive[0]} is not available.")
     now = timezone.now()
-    result, movements = {}, []
+    result, movements, guard, new_values = {}, [], Q(), []
     for variant_id in ids:
-        row, change = found[variant_id], changes[variant_id]
-        new_quantity = row.stock_quantity + change
+        stock, change = found[variant_id][1], changes[variant_id]
+        new_quantity = stock + change
         if new_quantity < 0:
-            raise InsufficientStock(variant_id, row.stock_quantity, -change)
+            raise InsufficientStock(variant_id, stock, -change)
         if new_quantity > MAX_STOCK:
             raise BadRequest(f"Stock cannot exceed {MAX_STOCK}.")
-        updated = Variant.objects.filter(id=variant_id, stock_quantity__gte=-change).update(
-            stock_quantity=F("stock_quantity") + change, updated_at=now
-        )
-        if updated != 1:  # cannot happen while the row is locked; kept as a guard
-            raise InsufficientStock(variant_id, row.stock_quantity, -change)
+        guard |= Q(id=variant_id, stock_quantity__gte=-change)
+        new_values.append(When(id=variant_id, then=F("stock_quantity") + change))
         result[str(variant_id)] = new_quantity
         movements.append(
             StockMovement(
@@ -107,6 +107,12 @@ def _change_stock(changes, movement_type, *, reason="", related_order_id=None, r
                 timestamp=now,
             )
         )
+    # One statement for every variant, each row guarded by its own "stays >= 0" condition.
+    updated = Variant.objects.filter(guard).update(
+        stock_quantity=Case(*new_values, default=F("stock_quantity")), updated_at=now
+    )
+    if updated != len(ids):  # cannot happen while the rows are locked; kept as a guard
+        raise InsufficientStock(ids[0], found[ids[0]][1], -changes[ids[0]])
     StockMovement.objects.bulk_create(movements)
     return result, movements, product_ids
 

@@ -16,18 +16,30 @@ def publish(topic, event_type, aggregate_id, payload, *, using, aggregate_type="
     Nothing leaves the process here: the relay publishes the row once the transaction commits
     (inline transport: right after commit, in-process; kafka: the relay task/command).
     """
+    (event,) = publish_many(topic, event_type, [(aggregate_id, payload)], using=using, aggregate_type=aggregate_type)
+    return event
+
+
+def publish_many(topic, event_type, events, *, using, aggregate_type=""):
+    """``publish`` for several ``(aggregate_id, payload)`` at once: one INSERT, rows (hence
+    events) in the order given."""
     if not connections[using].in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic() with the change it describes")
-    event = OutboxEvent.objects.using(using).create(
-        topic=topic,
-        event_type=event_type,
-        aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id),
-        payload=payload,
-        source_service=settings.EVENTS_SOURCE_SERVICE,
+    rows = OutboxEvent.objects.using(using).bulk_create(
+        [
+            OutboxEvent(
+                topic=topic,
+                event_type=event_type,
+                aggregate_type=aggregate_type,
+                aggregate_id=str(aggregate_id),
+                payload=payload,
+                source_service=settings.EVENTS_SOURCE_SERVICE,
+            )
+            for aggregate_id, payload in events
+        ]
     )
-    if settings.EVENTS_TRANSPORT == "inline":
+    if rows and settings.EVENTS_TRANSPORT == "inline":
         from apps.events.transports import deliver_inline_after_commit
 
         transaction.on_commit(lambda: deliver_inline_after_commit(using), using=using, robust=True)
-    return event
+    return rows

@@ -13,6 +13,7 @@ orders still show who and what) and mark it deleted / inactive.
 import logging
 import uuid
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.events.outbox import publish
@@ -137,7 +138,11 @@ def on_product_event(event: Event):
         "is_active": bool(payload.get("isActive", True)),
         "source_updated_at": source_updated_at,
     }
-    DenormalizedProduct.objects.using(using).update_or_create(id=product_id, defaults=values)
+    if current is None:
+        DenormalizedProduct.objects.using(using).create(id=product_id, **values)
+    elif any(getattr(current, field) != value for field, value in values.items()):
+        DenormalizedProduct.objects.using(using).filter(id=product_id).update(**values, synced_at=timezone.now())
+    # else: a stock movement (most product events): nothing this copy holds has changed.
 
 
 @consumer(topic="auth_events", group="orders", context="orders")

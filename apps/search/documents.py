@@ -167,6 +167,12 @@ class ProductDocument:
     def attribute_text(self):
         return " ".join(f"{n} {v}" for n, v, _ in self.attributes)
 
+    def differs_only_in_stock(self, indexed_payload):
+        """True when ``indexed_payload`` (a payload indexed earlier) equals this one but for the
+        variants' stock and ``updatedAt``: what a checkout changes. Words, prices, categories
+        and attributes are then already indexed; only stock (and the payload) need writing."""
+        return _without_stock(indexed_payload) == _without_stock(self.payload)
+
     def as_indexed(self):
         """The payload with prices as numbers, for Elasticsearch (it must compare them)."""
         indexed = dict(self.payload)
@@ -175,6 +181,13 @@ class ProductDocument:
             for raw, v in zip(self.payload.get("variants") or [], self.variants, strict=True)
         ]
         return indexed
+
+
+def _without_stock(payload):
+    rest = {key: value for key, value in payload.items() if key not in ("updatedAt", "variants")}
+    variants = payload.get("variants") or []
+    rest["variants"] = [{k: v for k, v in variant.items() if k != "stockQuantity"} for variant in variants]
+    return rest
 
 
 def _strings(value, name):

@@ -62,6 +62,28 @@ def test_product_created_then_updated_upserts_the_copy():
     assert DenormalizedProduct.objects.count() == 1
 
 
+def test_a_stock_movement_leaves_the_copy_untouched():
+    """Most product events are checkouts moving stock: nothing the copy holds changes, so the
+    consumer does not write it."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from ecommerce.db import alias_for
+
+    pid = str(uuid.uuid4())
+    created = product_payload(pid)
+    deliver("product_events", envelope("PRODUCT_CREATED", created))
+    synced = DenormalizedProduct.objects.get(id=pid).synced_at
+    moved = {**created, "variants": [{**created["variants"][0], "stockQuantity": 2}]}
+    with CaptureQueriesContext(connections[alias_for("orders")]) as queries:
+        deliver("product_events", envelope("PRODUCT_UPDATED", moved))
+    assert not [q["sql"] for q in queries if q["sql"].startswith('UPDATE "denormalized_products"')]
+    assert DenormalizedProduct.objects.get(id=pid).synced_at == synced
+    deliver("product_events", envelope("PRODUCT_UPDATED", {**moved, "isActive": False}))
+    copy = DenormalizedProduct.objects.get(id=pid)
+    assert copy.is_active is False and copy.synced_at > synced
+
+
 def test_a_redelivered_event_changes_nothing():
     pid = str(uuid.uuid4())
     first = envelope("PRODUCT_UPDATED", product_payload(pid, name="First", updatedAt=None))

@@ -90,6 +90,15 @@ class SearchClient:
         assert response.status_code == expected, response.content
         return response.json()
 
+    def document_row_id(self, product_id):
+        """The database backend's row of a product (``None`` with Elasticsearch)."""
+        if self.backend != "database":
+            return None
+        from apps.search.models import SearchDocument
+        from ecommerce.db import alias_for
+
+        return SearchDocument.objects.using(alias_for("search")).values_list("id", flat=True).get(product_id=product_id)
+
     def names(self, **params):
         return [p["name"] for p in self.get(**params)["data"]]
 

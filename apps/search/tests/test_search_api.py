@@ -210,6 +210,43 @@ def test_updates_are_visible_after_the_event(search):
     assert search.names(minPrice="50") == ["Fresh Name"]
 
 
+def test_stock_movements_reach_the_in_stock_filter_and_the_payload(search):
+    """A checkout changes only stock: the database backend rewrites stock in place (a fast path);
+    the answers must be those of a full re-index."""
+    payload = search.add(
+        make_product(
+            "Stock Lamp",
+            category_slugs=["lighting"],
+            variants=[
+                {"price": "30", "stockQuantity": 2, "attributes": {"color": "red"}},
+                {"price": "150", "stockQuantity": 0, "attributes": {"color": "blue"}},
+            ],
+        )
+    )
+    cheap, dear = payload["variants"]
+    assert search.names(inStock="true", maxPrice="100") == ["Stock Lamp"]
+    assert search.names(inStock="true", minPrice="100") == []
+    row_id = search.document_row_id(payload["id"])
+
+    send("PRODUCT_UPDATED", {**payload, "variants": [{**cheap, "stockQuantity": 0}, {**dear, "stockQuantity": 4}]})
+    assert search.document_row_id(payload["id"]) == row_id  # rewritten in place, not re-inserted
+    assert search.names(inStock="true", maxPrice="100") == []
+    assert search.names(inStock="true", minPrice="100") == ["Stock Lamp"]
+    (item,) = search.get(q="lamp")["data"]
+    assert [v["stockQuantity"] for v in item["variants"]] == [0, 4]
+    body = search.get(q="lamp", category="lighting", **{"attributes[color]": "red"})
+    assert body["pagination"]["total"] == 1 and body["facets"]["categories"] == [{"slug": "lighting", "count": 1}]
+
+    send("PRODUCT_UPDATED", {**payload, "variants": [{**cheap, "stockQuantity": 0}, {**dear, "stockQuantity": 0}]})
+    assert search.names(inStock="true") == []
+    assert search.names(q="lamp") == ["Stock Lamp"]
+    # A stock movement together with a price change is indexed in full.
+    repriced = [{**cheap, "price": "60.00", "stockQuantity": 1}, {**dear, "stockQuantity": 0}]
+    send("PRODUCT_UPDATED", {**payload, "variants": repriced, "updatedAt": "2030-01-01T00:00:00Z"})
+    assert search.names(inStock="true", minPrice="50", maxPrice="70") == ["Stock Lamp"]
+    assert [b["key"] for b in search.get(q="lamp")["facets"]["price_ranges"]] == ["50.0-100.0", "100.0-200.0"]
+
+
 def test_an_older_update_does_not_overwrite_a_newer_one(search):
     payload = search.add(make_product("Current", updated=None))
     newer = {**payload, "name": "Newest", "updatedAt": "2030-01-02T00:00:00Z"}
