@@ -2,11 +2,13 @@
 
 ``python bench/cpu.py`` prints ``{part: cpu seconds}`` summed over the live processes of each
 part (user + system time of every process whose command line names it); ``cpu.py settled``
-waits first for the relay and the consumers to finish what a load left them. ``run.sh`` takes a
-snapshot before a k6 run and a settled one after it; ``shop_report.py`` divides the difference by the orders
-the run created: CPU milliseconds per order for the web workers, the relay, each consumer,
-PostgreSQL, the broker, Redis and k6 itself. Processes that start and exit between two
-snapshots are missed (none of the stack's do).
+waits first for the relay and the consumers to finish what a load left them. ``run.sh`` takes
+a snapshot before a k6 run and a settled one after it; ``shop_report.py`` divides the
+difference by the orders the run created: CPU milliseconds per order for the web workers, the
+relay, each consumer, PostgreSQL, the broker and Redis. Processes that exit between two
+snapshots are counted through their parent (its children's times) when it belongs to the same
+part, as gunicorn's workers and PostgreSQL's backends do. k6 itself runs between the two
+snapshots and is not counted, though it shares the same cores.
 """
 
 import json
@@ -23,7 +25,6 @@ PARTS = [
     ("postgresql", "postgres"),
     ("broker (tansu)", "tansu"),
     ("redis", "redis-server"),
-    ("k6", "k6"),
 ]
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -49,8 +50,10 @@ def snapshot():
             continue
         part = part_of(cmdline)
         if part is not None:
-            # utime and stime are fields 14 and 15 of stat; after the ")" they are 12th and 13th.
-            totals[part] += (int(fields[11]) + int(fields[12])) / TICKS
+            # utime, stime, cutime, cstime: fields 14-17 of stat (12th-15th after the ")"). The
+            # children's times count the workers and backends that exited and were reaped by
+            # their parent (gunicorn recycles workers, PostgreSQL backends end with connections).
+            totals[part] += sum(int(v) for v in fields[11:15]) / TICKS
     return totals
 
 

@@ -45,21 +45,9 @@ def variant_snapshots(variant_ids: Iterable) -> dict[str, VariantSnapshot]:
     ids = _uuids(variant_ids)
     if not ids:
         return {}
-    variants = list(
-        Variant.objects.filter(id__in=ids)
-        .select_related("product")
-        .only(
-            "id",
-            "price",
-            "stock_quantity",
-            "attributes",
-            "product__id",
-            "product__name",
-            "product__sku",
-            "product__is_active",
-        )
-    )
-    product_ids = {v.product_id for v in variants}
+    columns = ("id", "product_id", "price", "stock_quantity", "attributes", "product__name", "product__sku")
+    variants = list(Variant.objects.filter(id__in=ids).values_list(*columns, "product__is_active"))
+    product_ids = {row[1] for row in variants}
     images = {}
     if product_ids:
         # Primary first, then by order: the first row seen per product is its picture.
@@ -71,18 +59,18 @@ def variant_snapshots(variant_ids: Iterable) -> dict[str, VariantSnapshot]:
         for product_id, image_url in rows:
             images.setdefault(product_id, image_url)
     return {
-        str(v.id): VariantSnapshot(
-            variant_id=str(v.id),
-            product_id=str(v.product_id),
-            product_name=v.product.name,
-            sku=v.product.sku,
-            product_is_active=v.product.is_active,
-            price=v.price,
-            stock_quantity=v.stock_quantity,
-            attributes=dict(v.attributes or {}),
-            image_url=images.get(v.product_id),
+        str(vid): VariantSnapshot(
+            variant_id=str(vid),
+            product_id=str(pid),
+            product_name=name,
+            sku=sku,
+            product_is_active=active,
+            price=price,
+            stock_quantity=stock,
+            attributes=dict(attributes or {}),
+            image_url=images.get(pid),
         )
-        for v in variants
+        for vid, pid, price, stock, attributes, name, sku, active in variants
     }
 
 
