@@ -16,7 +16,8 @@
 #   6. bench/shop_report.py prints the table, the targets beside the results.
 #
 # Every process this script starts is stopped on exit (trap), all traffic stays on 127.0.0.1.
-# Knobs: BENCH_LEVELS ("10 25 50"), BENCH_CLOSED_LOOPS ("list limit checkout orders"), BENCH_DURATION (40s), BENCH_THINK (0.5), BENCH_PRODUCTS
+# Knobs: BENCH_LEVELS ("10 25 50"), BENCH_CLOSED_LOOPS ("list limit checkout orders"),
+# BENCH_SEARCH_RATE (20 searches/s alone; 0 skips), BENCH_DURATION (40s), BENCH_THINK (0.5), BENCH_PRODUCTS
 # (50000), BENCH_PORT (8765), BENCH_FRESH=1 (drop and re-create the bench databases),
 # GUNICORN_WORKERS / GUNICORN_THREADS, BENCH_SEARCH_BACKEND (database | elasticsearch).
 set -euo pipefail
@@ -29,6 +30,7 @@ K6=${K6:-$BIN/k6}
 
 LEVELS=${BENCH_LEVELS-"10 25 50"}
 CLOSED_LOOPS=${BENCH_CLOSED_LOOPS-"list limit checkout orders"}
+SEARCH_RATE=${BENCH_SEARCH_RATE:-20}
 DURATION=${BENCH_DURATION:-40s}
 SHORT=${BENCH_SHORT_DURATION:-20s}
 THINK=${BENCH_THINK:-0.5}
@@ -154,6 +156,11 @@ done
 for mode in $CLOSED_LOOPS; do
   k6_run "$mode" "$mode" 8 "$SHORT" 0
 done
+# The search customer's queries alone at a steady rate (open model): search latency at 50k
+# products without the other personas on the same 2 cores.
+if [ "$SEARCH_RATE" != "0" ]; then
+  RATE=$SEARCH_RATE k6_run search search 8 "$SHORT" 0
+fi
 "$PY" bench/shop_report.py snapshot >"$OUT/after-load.json" 2>>"$OUT/report.log"
 cp /proc/loadavg "$OUT/loadavg-end" 2>/dev/null || true
 sleep "${BENCH_DRAIN_SECONDS:-10}"

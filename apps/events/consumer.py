@@ -21,7 +21,7 @@ from django.db import connections, transaction
 
 from apps.events.kafka import consumer_config, ensure_topics, logical_topic, wire_topic
 from apps.events.registry import subscriptions
-from apps.events.runner import deliver
+from apps.events.runner import deliver, processed_ids
 from ecommerce.db import alias_for
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,18 @@ def _apply_batch(group, messages, aliases):
     with ExitStack() as stack:
         for alias in aliases:
             stack.enter_context(transaction.atomic(using=alias))
+        # Which messages were handled before (redeliveries): one query for the whole batch.
+        processed = processed_ids(group, filter(None, (_event_id(message) for message in messages)))
         for message in messages:
-            deliver(logical_topic(message.topic()), message.value(), groups=[group])
+            deliver(logical_topic(message.topic()), message.value(), groups=[group], processed=processed)
+
+
+def _event_id(message):
+    """The ``event-id`` header the relay sets (else None: the message is then checked alone)."""
+    for key, value in message.headers() or []:
+        if key == "event-id" and value:
+            return value.decode("utf-8", errors="replace")
+    return None
 
 
 class ConsumerStats:

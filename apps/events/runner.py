@@ -2,6 +2,7 @@
 
 import json
 import logging
+import uuid
 
 from django.db import IntegrityError, transaction
 
@@ -41,12 +42,59 @@ def parse_envelope(raw, topic=""):
     )
 
 
-def handle(subscription, event):
-    """Apply one event for one subscription; returns False if this group had already handled it."""
+def _uuid_text(value):
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+class Processed:
+    """Which event ids of a batch a group had already handled, per database of the group."""
+
+    def __init__(self, checked, handled):
+        self.checked = checked
+        self.handled = handled
+
+    def status(self, alias, event_id):
+        """``None`` (not checked: ask), ``True`` (handled before) or ``False`` (new)."""
+        event_id = _uuid_text(event_id)
+        if event_id is None or event_id not in self.checked:
+            return None
+        return event_id in self.handled.get(alias, ())
+
+    def mark(self, alias, event_id):
+        """Handled now: a copy later in the same batch is skipped like a redelivery."""
+        event_id = _uuid_text(event_id)
+        if event_id is not None and event_id in self.checked:
+            self.handled.setdefault(alias, set()).add(event_id)
+
+
+def processed_ids(group, event_ids):
+    """``Processed`` for ``event_ids``: one query per database of the group, so a consumer asks
+    once per batch instead of once per message."""
+    checked = {text for text in map(_uuid_text, event_ids) if text}
+    handled = {}
+    if checked:
+        for alias in sorted({alias_for(s.context) for s in subscriptions(group=group)}):
+            rows = ProcessedEvent.objects.using(alias).filter(group=group, event_id__in=checked)
+            handled[alias] = {str(event_id) for event_id in rows.values_list("event_id", flat=True)}
+    return Processed(checked, handled)
+
+
+def handle(subscription, event, *, known_new=False):
+    """Apply one event for one subscription; returns False if this group had already handled it.
+
+    ``known_new``: the caller has just checked (``processed_ids``) that the group has not handled
+    it, so the check is not repeated; the unique (group, event id) row still refuses a duplicate.
+    """
     alias = alias_for(subscription.context)
     try:
         with transaction.atomic(using=alias):
-            if ProcessedEvent.objects.using(alias).filter(group=subscription.group, event_id=event.id).exists():
+            if (
+                not known_new
+                and ProcessedEvent.objects.using(alias).filter(group=subscription.group, event_id=event.id).exists()
+            ):
                 return False
             subscription.handler(event)
             ProcessedEvent.objects.using(alias).create(group=subscription.group, event_id=event.id)
@@ -79,10 +127,11 @@ def dead_letter(subscription_or_group, topic, raw, error, event_id="", attempts=
     )
 
 
-def deliver(topic, raw, groups=None, attempts=3):
+def deliver(topic, raw, groups=None, attempts=3, processed=None):
     """Hand one message to every subscription of ``topic`` (optionally only some groups).
 
     A handler that keeps failing sends the message to the dead-letter table and the others go on.
+    ``processed``: ``processed_ids`` of the message's batch, when the caller fetched it.
     """
     subs = [s for s in subscriptions(topic=topic) if groups is None or s.group in groups]
     if not subs:
@@ -94,11 +143,16 @@ def deliver(topic, raw, groups=None, attempts=3):
             dead_letter(sub, topic, raw, exc)
         return
     for sub in subs:
+        status = processed.status(alias_for(sub.context), event.id) if processed is not None else None
+        if status is True:
+            continue  # handled before (a redelivery, or a copy earlier in this batch)
         last_error = None
         for _ in range(attempts):
             try:
-                handle(sub, event)
+                handle(sub, event, known_new=status is False)
                 last_error = None
+                if processed is not None:
+                    processed.mark(alias_for(sub.context), event.id)
                 break
             except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the consumer
                 last_error = exc

@@ -40,10 +40,15 @@ def orders_for_staff(*, status=None, created_from=None, created_to=None, email=N
 
 
 def related_copies(orders):
-    """``(users_by_id, products_by_id)`` for a page of orders whose items are prefetched."""
+    """``(users_by_id, products_by_id)`` for a page of orders whose items are prefetched.
+
+    Products are read only for lines that lack something the copy could fill (lines keep the
+    name, sku and picture sold), so most pages, and every fresh checkout, skip that query."""
     using = alias_for("orders")
     user_ids = {o.user_id for o in orders if o.user_id}
-    product_ids = {i.product_id for o in orders for i in o.items.all()}
+    product_ids = {
+        i.product_id for o in orders for i in o.items.all() if not (i.product_name and i.sku and i.image_url)
+    }
     users = {u.id: u for u in DenormalizedUser.objects.using(using).filter(id__in=user_ids)} if user_ids else {}
     products = (
         {p.id: p for p in DenormalizedProduct.objects.using(using).filter(id__in=product_ids)} if product_ids else {}

@@ -12,7 +12,10 @@
 //              list | limit (closed loop on GET /products or on the bare-Django reference view)
 //              checkout (closed loop of guest buyers: cart, items, order)
 //              orders (closed loop of POST /orders by guests, items in the body: orders per second)
+//              search (the search customer's queries alone, RATE per second: an open model, so
+//              latency is the service time at that rate, not a queue behind a closed loop)
 //   VUS        virtual users (default 10)        DURATION  e.g. 40s (default 30s)
+//   RATE       requests per second in the search mode (default 20)
 //   THINK      maximum think time between steps in seconds (default 0.5; 0 = closed loop)
 //   SUMMARY    where handleSummary writes the JSON summary (default summary.json)
 //   RUN_ID     makes the registered buyers' e-mails unique per run
@@ -25,6 +28,7 @@ const MODE = __ENV.MODE || "mixed";
 const VUS = parseInt(__ENV.VUS || "10", 10);
 const DURATION = __ENV.DURATION || "30s";
 const THINK = parseFloat(__ENV.THINK || "0.5");
+const RATE = parseInt(__ENV.RATE || "20", 10);
 const RUN_ID = __ENV.RUN_ID || `${Date.now()}`;
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
@@ -61,6 +65,14 @@ function scenarios() {
   if (MODE === "limit") return { limit: { ...base, vus: VUS, exec: "limitOnly" } };
   if (MODE === "checkout") return { guest: { ...base, vus: VUS, exec: "guestBuyer" } };
   if (MODE === "orders") return { orders: { ...base, vus: VUS, exec: "guestOrderOnly" } };
+  if (MODE === "search") {
+    return {
+      search: {
+        executor: "constant-arrival-rate", rate: RATE, timeUnit: "1s", duration: DURATION,
+        preAllocatedVUs: VUS, maxVUs: VUS * 4, gracefulStop: "5s", exec: "searchOnce",
+      },
+    };
+  }
   const vus = split(VUS);
   return {
     shopper: { ...base, vus: vus.shopper, exec: "windowShopper" },
@@ -173,16 +185,19 @@ export function windowShopper(data) {
   }
 }
 
+export function searchOnce(data) {
+  const params = [`q=${encodeURIComponent(pick(data.words))}`, "limit=24"];
+  if (Math.random() < 0.5) params.push(`category=${pick(data.slugs)}`);
+  if (Math.random() < 0.4) params.push("minPrice=20", "maxPrice=300");
+  if (Math.random() < 0.3 && data.colors.length) params.push(`attributes[color][]=${pick(data.colors)}`);
+  if (Math.random() < 0.3) params.push("inStock=true");
+  if (Math.random() < 0.2) params.push("sortBy=price", "sortOrder=asc");
+  request("GET", `/search/products?${params.join("&")}`, null, "search");
+}
+
 export function searchCustomer(data) {
   for (let i = 0; i < 3; i++) {
-    const params = [`q=${encodeURIComponent(pick(data.words))}`, "limit=24"];
-    const r = Math.random();
-    if (r < 0.5) params.push(`category=${pick(data.slugs)}`);
-    if (Math.random() < 0.4) params.push("minPrice=20", "maxPrice=300");
-    if (Math.random() < 0.3 && data.colors.length) params.push(`attributes[color][]=${pick(data.colors)}`);
-    if (Math.random() < 0.3) params.push("inStock=true");
-    if (Math.random() < 0.2) params.push("sortBy=price", "sortOrder=asc");
-    request("GET", `/search/products?${params.join("&")}`, null, "search");
+    searchOnce(data);
     think();
   }
 }

@@ -73,3 +73,41 @@ def test_bad_payloads_never_crash_a_consumer(raw, reason):
 def test_other_groups_are_not_run_when_a_group_is_named():
     deliver(sink.TOPIC, json.dumps(envelope()), groups=["someone-else"])
     assert sink.HANDLED == []
+
+
+class FakeMessage:
+    """What the consumer loop reads of a confluent_kafka Message (no broker in this test)."""
+
+    def __init__(self, envelope, with_header=True):
+        self._value = json.dumps(envelope).encode()
+        self._headers = [("event-id", envelope["id"].encode())] if with_header else None
+
+    def topic(self):
+        from apps.events.kafka import wire_topic
+
+        return wire_topic(sink.TOPIC)
+
+    def value(self):
+        return self._value
+
+    def headers(self):
+        return self._headers
+
+
+def test_a_batch_asks_once_which_events_were_handled_and_skips_redeliveries():
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.events.consumer import _apply_batch
+
+    seen, new = envelope(n=1), envelope(n=2)
+    deliver(sink.TOPIC, json.dumps(seen), groups=[sink.GROUP])
+    no_header = envelope(n=3)
+    batch = [FakeMessage(seen), FakeMessage(new), FakeMessage(new), FakeMessage(no_header, with_header=False)]
+    alias = alias_for("orders")
+    with CaptureQueriesContext(connections[alias]) as queries:
+        _apply_batch(sink.GROUP, batch, [alias])
+    assert sink.by_key() == {"a": [1, 2, 3]}  # the redelivery and the copy in the batch: skipped
+    lookups = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "events_processedevent" in q["sql"]]
+    assert len(lookups) == 2  # one for the batch, one for the message without an event-id header
+    assert ProcessedEvent.objects.using(alias).filter(group=sink.GROUP).count() == 3

@@ -197,12 +197,18 @@ class OrderOutput(serializers.Serializer):
         data = super().to_representation(order)
         full_access = self.context.get("full_access")
         if full_access is not None and not full_access(order):
-            data["userId"] = None
-            data["guestEmail"] = mask_email(data["guestEmail"])
-            data["guestName"] = mask_name(data["guestName"])
-            data["phone"] = mask_phone(data["phone"])
-            data["shippingAddress"] = None
-            data["customerName"] = mask_name(data["customerName"]) if data["customerName"] != "Guest" else "Guest"
-            data["customerEmail"] = mask_email(data["customerEmail"])
-            data["customerAvatar"] = None
+            mask_order(data)
         return data
+
+
+def mask_order(data):
+    """Hide an order's personal data (someone else's order, seen by its id): in place."""
+    data["userId"] = None
+    data["guestEmail"] = mask_email(data["guestEmail"])
+    data["guestName"] = mask_name(data["guestName"])
+    data["phone"] = mask_phone(data["phone"])
+    data["shippingAddress"] = None
+    data["customerName"] = mask_name(data["customerName"]) if data["customerName"] != "Guest" else "Guest"
+    data["customerEmail"] = mask_email(data["customerEmail"])
+    data["customerAvatar"] = None
+    return data

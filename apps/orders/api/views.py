@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.auth.permissions import Has, PermissionsByMethod, permission_names
 from apps.orders import selectors, services
+from apps.orders.api.rendering import render_order
 from apps.orders.api.serializers import CheckoutInput, GuestLookupInput, OrderOutput, StatusInput
 from apps.orders.models import OrderStatus
 from ecommerce.errors import BadRequest, NotFound
@@ -46,7 +47,7 @@ def _render(orders, *, request=None, mask=False):
     """Orders → EnrichedOrder dicts, with one query for users and one for products per call."""
     orders = list(orders)
     users, products = selectors.related_copies(orders)
-    context = {"users": users, "products": products}
+    full_access = None
     if mask:
         user = request.user
         staff = _is_staff(user)
@@ -55,8 +56,7 @@ def _render(orders, *, request=None, mask=False):
         def full_access(order):
             return staff or (user_id is not None and order.user_id == user_id)
 
-        context["full_access"] = full_access
-    return OrderOutput(orders, many=True, context=context).data
+    return [render_order(order, users, products, full_access) for order in orders]
 
 
 def _paginated(request, queryset):
