@@ -145,6 +145,11 @@ class ProductDocument:
         return mask
 
     @property
+    def variant_offers(self):
+        """[[price in cents, stock], ...]: what the price and in-stock filters test."""
+        return [[int(v.price * 100), v.stock_quantity] for v in self.variants]
+
+    @property
     def in_stock(self):
         return any(v.stock_quantity > 0 for v in self.variants)
 

@@ -38,6 +38,10 @@ class SearchDocument(models.Model):
     # of 50k-200k rows per search (34 of 68 ms of a broad query at 50k products).
     facet_categories = models.JSONField(default=list)
     facet_attributes = models.JSONField(default=list)
+    # [[price in cents, stock], ...], one pair per variant: "some variant in [min, max] (and in
+    # stock)" is tested on the row itself; an EXISTS over a variants table cost an index probe
+    # per match (+22 ms on a broad query at 50k products).
+    variant_offers = models.JSONField(default=list)
     created_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(null=True)
     indexed_at = models.DateTimeField(auto_now=True)
@@ -54,19 +58,6 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.product_id})"
-
-
-class SearchVariant(models.Model):
-    """One row per variant: "price range on any variant" and in-stock filters, price facets."""
-
-    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="variants")
-    variant_id = models.CharField(max_length=64)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    stock_quantity = models.IntegerField(default=0)
-
-    class Meta:
-        # Per document, then price: "this document has a variant in [min, max]" is one range probe.
-        indexes = [models.Index(fields=["document", "price"], name="search_variant_doc_price")]
 
 
 class SearchCategory(models.Model):

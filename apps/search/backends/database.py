@@ -14,13 +14,14 @@ similarity). Every word must match (AND), in any field.
 
 import json
 import logging
+import math
 
 from django.contrib.postgres.search import SearchQuery as PgQuery
 from django.contrib.postgres.search import SearchRank, SearchVector
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value, Window
 from django.db.models.expressions import RawSQL
-from django.db.models.fields import FloatField
+from django.db.models.fields import BooleanField, FloatField
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -31,7 +32,6 @@ from apps.search.models import (
     SearchCategory,
     SearchDocument,
     SearchTerm,
-    SearchVariant,
 )
 from apps.search.params import PRICE_RANGES, price_bucket
 from ecommerce.db import alias_for
@@ -82,27 +82,23 @@ class DatabaseBackend(Backend):
             if stored and document.updated_at and document.updated_at < stored:
                 return False
             if current and document.differs_only_in_stock(current["payload"]):
-                self._restock(current["id"], current["payload"], document)
+                self._restock(current["id"], document)
                 return True
             self._remove([document.product_id])
             self._insert([document])
         return True
 
-    def _restock(self, row_id, indexed_payload, document):
-        """A stock movement: rewrite the payload, ``in_stock`` and the moved variants' stock,
-        instead of deleting and re-inserting five tables' rows and the full-text entries (the
-        search consumer's main cost under checkouts, bench/README.md)."""
+    def _restock(self, row_id, document):
+        """A stock movement: rewrite the payload, ``in_stock`` and the variants' offers, instead
+        of deleting and re-inserting the product's rows and full-text entries (the search
+        consumer's main cost under checkouts, bench/README.md)."""
         self._docs().filter(id=row_id).update(
             payload=document.payload,
             in_stock=document.in_stock,
+            variant_offers=document.variant_offers,
             updated_at=document.updated_at,
             indexed_at=timezone.now(),
         )
-        before = {str(v.get("id", ""))[:64]: v.get("stockQuantity") for v in indexed_payload.get("variants") or []}
-        variants = SearchVariant.objects.using(self.alias).filter(document_id=row_id)
-        for variant in document.variants:
-            if before.get(variant.id[:64]) != variant.stock_quantity:
-                variants.filter(variant_id=variant.id[:64]).update(stock_quantity=variant.stock_quantity)
 
     def delete(self, product_id):
         with transaction.atomic(using=self.alias):
@@ -116,7 +112,7 @@ class DatabaseBackend(Backend):
             with connections[self.alias].cursor() as cursor:
                 placeholders = ",".join(["%s"] * len(ids))
                 cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({placeholders})", ids)  # noqa: S608
-        for model in (SearchVariant, SearchCategory, SearchAttribute):
+        for model in (SearchCategory, SearchAttribute):
             model.objects.using(self.alias).filter(document_id__in=ids)._raw_delete(self.alias)
         self._docs().filter(id__in=ids)._raw_delete(self.alias)
 
@@ -141,6 +137,7 @@ class DatabaseBackend(Backend):
                     max_price=d.max_price,
                     in_stock=d.in_stock,
                     price_buckets=d.price_buckets,
+                    variant_offers=d.variant_offers,
                     facet_categories=direct,
                     facet_attributes=[flat for _, _, flat in attributes],
                     created_at=d.created_at,
@@ -149,12 +146,8 @@ class DatabaseBackend(Backend):
                 for d, (direct, attributes) in zip(documents, facets, strict=True)
             ]
         )
-        variants, categories, attributes, vocabulary = [], [], [], set()
+        categories, attributes, vocabulary = [], [], set()
         for row, d, (direct, own_attributes) in zip(rows, documents, facets, strict=True):
-            variants += [
-                SearchVariant(document_id=row.id, variant_id=v.id[:64], price=v.price, stock_quantity=v.stock_quantity)
-                for v in d.variants
-            ]
             categories += [SearchCategory(document_id=row.id, slug=s) for s in direct]
             categories += [
                 SearchCategory(document_id=row.id, slug=s, direct=False)
@@ -166,7 +159,6 @@ class DatabaseBackend(Backend):
                 for name, value, flat in own_attributes
             ]
             vocabulary |= d.words()
-        SearchVariant.objects.using(self.alias).bulk_create(variants)
         SearchCategory.objects.using(self.alias).bulk_create(categories, ignore_conflicts=True)
         SearchAttribute.objects.using(self.alias).bulk_create(attributes, ignore_conflicts=True)
         terms = SearchTerm.objects.using(self.alias)
@@ -221,7 +213,7 @@ class DatabaseBackend(Backend):
         """One transaction: readers see the old rows until it commits (MVCC / SQLite WAL)."""
         total, known_terms = 0, set()
         with transaction.atomic(using=self.alias):
-            for model in (SearchVariant, SearchCategory, SearchAttribute, SearchTerm, SearchDocument):
+            for model in (SearchCategory, SearchAttribute, SearchTerm, SearchDocument):
                 model.objects.using(self.alias).all()._raw_delete(self.alias)
             if self.vendor == "sqlite":
                 with connections[self.alias].cursor() as cursor:
@@ -238,7 +230,7 @@ class DatabaseBackend(Backend):
         if self.vendor == "postgresql":
             # Fresh statistics, or the planner guesses from the old (or empty) tables.
             with connections[self.alias].cursor() as cursor:
-                tables = [m._meta.db_table for m in (SearchDocument, SearchVariant, SearchCategory, SearchAttribute)]
+                tables = [m._meta.db_table for m in (SearchDocument, SearchCategory, SearchAttribute)]
                 cursor.execute(f"ANALYZE {', '.join(tables)}")
         return total
 
@@ -303,21 +295,39 @@ class DatabaseBackend(Backend):
             qs = qs.filter(
                 Exists(SearchCategory.objects.using(self.alias).filter(document=OuterRef("pk"), slug=query.category))
             )
-        if query.min_price is not None or query.max_price is not None or query.in_stock:
-            # One variant must satisfy every variant condition (in range and in stock).
-            variants = SearchVariant.objects.using(self.alias).filter(document=OuterRef("pk"))
-            if query.min_price is not None:
-                variants = variants.filter(price__gte=query.min_price)
-            if query.max_price is not None:
-                variants = variants.filter(price__lte=query.max_price)
-            if query.in_stock:
-                variants = variants.filter(stock_quantity__gt=0)
-            qs = qs.filter(Exists(variants))
+        if query.min_price is not None or query.max_price is not None:
+            qs = qs.filter(self._some_offer(query))
+        elif query.in_stock:
+            qs = qs.filter(in_stock=True)  # some variant in stock: the document's own flag
         for group in query.attribute_flats():
             qs = qs.filter(
                 Exists(SearchAttribute.objects.using(self.alias).filter(document=OuterRef("pk"), flat__in=group))
             )
         return qs
+
+    def _some_offer(self, query):
+        """One variant must satisfy every variant condition (in the price range, in stock when
+        asked), tested on the document's ``variant_offers`` ([[cents, stock], ...])."""
+        column = f'"{DOC_TABLE}"."variant_offers"'
+        if self.vendor == "postgresql":
+            source, price, stock = f"jsonb_array_elements({column}) AS o", "(o->>0)::bigint", "(o->>1)::bigint"
+        else:  # SQLite (JSON1)
+            source, price, stock = (
+                f"json_each({column}) AS o",
+                "json_extract(o.value, '$[0]')",
+                "json_extract(o.value, '$[1]')",
+            )
+        conditions, params = [], []
+        if query.min_price is not None:
+            conditions.append(f"{price} >= %s")
+            params.append(math.ceil(query.min_price * 100))
+        if query.max_price is not None:
+            conditions.append(f"{price} <= %s")
+            params.append(math.floor(query.max_price * 100))
+        if query.in_stock:
+            conditions.append(f"{stock} > 0")
+        sql = f"EXISTS (SELECT 1 FROM {source} WHERE {' AND '.join(conditions)})"  # noqa: S608 - constants only
+        return RawSQL(sql, params, output_field=BooleanField())
 
     def _ordering(self, query, has_score):
         descending = query.sort_order == "desc"
