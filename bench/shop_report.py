@@ -361,14 +361,21 @@ def report(args):
             ]  # fmt: skip
         )
     if search_p95:
-        low = min(search_p95, key=lambda k: int(k))
-        levels = ", ".join(f"{search_p95[k]:.0f} ms at {k} VUs" for k in sorted(search_p95, key=int))
+        ordered = sorted(search_p95, key=int)
+        levels = ", ".join(f"{search_p95[k]:.0f} ms at {k} VUs" for k in ordered)
+        good = [k for k in ordered if search_p95[k] <= TARGETS["search_p95_ms"]]
+        if len(good) == len(ordered):
+            mixed_verdict = "met"
+        elif good:
+            mixed_verdict = f"met at {', '.join(good)} VUs only"
+        else:
+            mixed_verdict = "NOT met"
         rows.append(
             [
                 "search p95, 50k products (mixed load)",
                 levels,
                 f"<= {TARGETS['search_p95_ms']:.0f} ms",
-                verdict(search_p95[low] <= TARGETS["search_p95_ms"]),
+                mixed_verdict,
             ]  # fmt: skip
         )
     for label, title in (("orders", "guest checkout, POST /orders"), ("checkout", "guest flow (cart, items, order)")):
