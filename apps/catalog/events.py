@@ -33,6 +33,22 @@ def money(value):
 
 
 PARENT_PATHS = ["category__" + "parent__" * depth + "slug" for depth in range(MAX_CATEGORY_DEPTH)]
+PRODUCT_COLUMNS = ("id", "sku", "name", "description", "is_active", "created_at", "updated_at")
+
+
+def product_fields(row):
+    """The product's own fields on the wire, from a ``values_list(*PRODUCT_COLUMNS)`` row (the
+    event document and the product list share them)."""
+    pid, sku, name, description, active, created, updated = row
+    return {
+        "id": str(pid),
+        "sku": sku,
+        "name": name,
+        "description": description,
+        "isActive": active,
+        "createdAt": iso(created),
+        "updatedAt": iso(updated),
+    }
 
 
 def product_documents_by_id(product_ids):
@@ -43,19 +59,10 @@ def product_documents_by_id(product_ids):
     ids = list(product_ids)
     if not ids:
         return {}
-    columns = ("id", "sku", "name", "description", "is_active", "created_at", "updated_at")
     documents = {}
-    for pid, sku, name, description, active, created, updated in Product.objects.filter(id__in=ids).values_list(
-        *columns
-    ):
-        documents[pid] = {
-            "id": str(pid),
-            "sku": sku,
-            "name": name,
-            "description": description,
-            "isActive": active,
-            "createdAt": iso(created),
-            "updatedAt": iso(updated),
+    for row in Product.objects.filter(id__in=ids).values_list(*PRODUCT_COLUMNS):
+        documents[row[0]] = {
+            **product_fields(row),
             "category_names": [],
             "category_slugs": [],
             # Not in the original: the slugs of the categories and all their ancestors, so that a

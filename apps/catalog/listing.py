@@ -9,10 +9,9 @@ images, as the prefetches did) with ``values_list`` and builds the same dicts di
 produce the same JSON.
 """
 
-from apps.catalog.events import iso, money
+from apps.catalog.events import PRODUCT_COLUMNS, iso, money, product_fields
 from apps.catalog.models import ProductCategory, ProductImage, Variant
 
-PRODUCT_COLUMNS = ("id", "sku", "name", "description", "is_active", "created_at", "updated_at")
 VARIANT_COLUMNS = (
     "id", "product_id", "attributes", "price", "cost_price", "stock_quantity", "low_stock_threshold",
     "created_at", "updated_at",
@@ -61,16 +60,10 @@ def product_list_page(queryset, offset, limit):
         )
     return [
         {
-            "id": str(pid),
-            "sku": sku,
-            "name": name,
-            "description": description,
-            "isActive": active,
-            "createdAt": iso(created),
-            "updatedAt": iso(updated),
-            "variants": variants.get(pid, []),
-            "categories": links.get(pid, []),
-            "images": images.get(pid, []),
+            **product_fields(row),
+            "variants": variants.get(row[0], []),
+            "categories": links.get(row[0], []),
+            "images": images.get(row[0], []),
         }
-        for pid, sku, name, description, active, created, updated in rows
+        for row in rows
     ]

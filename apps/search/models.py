@@ -33,9 +33,9 @@ class SearchDocument(models.Model):
     # Bit i set when some variant's price falls in the facet's range i (params.PRICE_RANGES):
     # the price facet then counts documents without joining their variants.
     price_buckets = models.PositiveSmallIntegerField(default=0)
-    # The facet keys of the document, copied from its SearchCategory (direct) and SearchAttribute
-    # rows: the facets then count over the matching rows themselves, without joining two tables
-    # of 50k-200k rows per search (34 of 68 ms of a broad query at 50k products).
+    # The facet keys of the document (its own category slugs, its "name:value" attributes): the
+    # facets count over the matching rows themselves, without joining two tables of 50k-200k
+    # rows per search (34 of 68 ms of a broad query at 50k products).
     facet_categories = models.JSONField(default=list)
     facet_attributes = models.JSONField(default=list)
     # [[price in cents, stock], ...], one pair per variant: "some variant in [min, max] (and in
@@ -61,12 +61,12 @@ class SearchDocument(models.Model):
 
 
 class SearchCategory(models.Model):
-    """A category slug of a document: ``direct`` for its own categories (the facet counts these),
-    not direct for their ancestors (the filter on a parent category finds them too)."""
+    """A category slug of a document, for the category filter: its own categories and their
+    ancestors (the filter on a parent category finds the products of its leaves). The facet
+    counts the document's own ``facet_categories``."""
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="categories")
     slug = models.CharField(max_length=255)
-    direct = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "slug"], name="search_category_once")]
@@ -74,12 +74,10 @@ class SearchCategory(models.Model):
 
 
 class SearchAttribute(models.Model):
-    """``variant_attributes_flat`` split on the first ':' ("color:red" → color, red)."""
+    """A ``variant_attributes_flat`` entry ("color:red") of a document, for the attribute filter."""
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="attributes")
     flat = models.CharField(max_length=255)
-    name = models.CharField(max_length=255)
-    value = models.CharField(max_length=255)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "flat"], name="search_attribute_once")]

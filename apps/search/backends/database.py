@@ -119,7 +119,7 @@ class DatabaseBackend(Backend):
     def _insert(self, documents, known_terms=None):
         """Insert documents (their rows must not exist). ``known_terms``: the vocabulary already
         written during a rebuild (saves re-sending it); otherwise the table is asked."""
-        facets = [self._facet_keys(d) for d in documents]
+        facets = [self._facet_keys(d) for d in documents]  # (own category slugs, attribute flats)
         rows = self._docs().bulk_create(
             [
                 SearchDocument(
@@ -139,25 +139,18 @@ class DatabaseBackend(Backend):
                     price_buckets=d.price_buckets,
                     variant_offers=d.variant_offers,
                     facet_categories=direct,
-                    facet_attributes=[flat for _, _, flat in attributes],
+                    facet_attributes=flats,
                     created_at=d.created_at,
                     updated_at=d.updated_at,
                 )
-                for d, (direct, attributes) in zip(documents, facets, strict=True)
+                for d, (direct, flats) in zip(documents, facets, strict=True)
             ]
         )
         categories, attributes, vocabulary = [], [], set()
-        for row, d, (direct, own_attributes) in zip(rows, documents, facets, strict=True):
-            categories += [SearchCategory(document_id=row.id, slug=s) for s in direct]
-            categories += [
-                SearchCategory(document_id=row.id, slug=s, direct=False)
-                for s in dict.fromkeys(s[:255] for s in d.category_path_slugs)
-                if s not in direct
-            ]
-            attributes += [
-                SearchAttribute(document_id=row.id, flat=flat, name=name, value=value)
-                for name, value, flat in own_attributes
-            ]
+        for row, d, (direct, flats) in zip(rows, documents, facets, strict=True):
+            slugs = dict.fromkeys([*direct, *(s[:255] for s in d.category_path_slugs)])
+            categories += [SearchCategory(document_id=row.id, slug=s) for s in slugs]
+            attributes += [SearchAttribute(document_id=row.id, flat=flat) for flat in flats]
             vocabulary |= d.words()
         SearchCategory.objects.using(self.alias).bulk_create(categories, ignore_conflicts=True)
         SearchAttribute.objects.using(self.alias).bulk_create(attributes, ignore_conflicts=True)
@@ -193,8 +186,9 @@ class DatabaseBackend(Backend):
 
     @staticmethod
     def _facet_keys(document):
-        """(own category slugs, [(name, value, flat)] attributes), each once, in document order."""
-        return list(dict.fromkeys(s[:255] for s in document.category_slugs)), list(dict.fromkeys(document.attributes))
+        """(own category slugs, "name:value" attribute flats), each once, in document order."""
+        flats = dict.fromkeys(flat for _, _, flat in document.attributes)
+        return list(dict.fromkeys(s[:255] for s in document.category_slugs)), list(flats)
 
     @staticmethod
     def _vector():

@@ -160,8 +160,8 @@ def test_postgres_full_text_structures(settings):
 
 
 def test_the_facet_keys_migration_fills_documents_indexed_before_it(settings):
-    """Documents written before 0006 have empty facet keys: the migration copies them from the
-    facet tables, and the facets count them again."""
+    """Documents written before 0006 have empty facet keys: the migration derives them from the
+    payloads, and the facets count them again."""
     import importlib
     from types import SimpleNamespace
 
@@ -184,3 +184,24 @@ def test_the_facet_keys_migration_fills_documents_indexed_before_it(settings):
     after = get_backend().search(SearchQuery())["facets"]
     assert after == before
     assert {c["slug"] for c in after["categories"]} == {"lighting", "desks", "office"}
+
+
+@pytest.mark.postgres
+def test_a_rebuild_vacuums_the_old_rows_away(transactional_db, settings):
+    """Outside a transaction, the rebuild ends with VACUUM ANALYZE: the old generation of every
+    document leaves the full-text index at once instead of whenever autovacuum comes."""
+    from django.db import connections
+
+    from apps.search.documents import from_payload
+
+    settings.SEARCH_BACKEND = "database"
+
+    def vacuums():
+        with connections[alias_for("search")].cursor() as cursor:
+            cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'search_searchdocument'")
+            return cursor.fetchone()[0]
+
+    before = vacuums()
+    assert reindex(batches=[[from_payload(make_product("Vacuumed Chair"))]]) == 1
+    assert vacuums() == before + 1
+    assert get_backend().search(SearchQuery(q="chair"))["total"] == 1
