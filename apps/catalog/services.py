@@ -127,17 +127,19 @@ def _positive_lines(lines):
     return totals
 
 
-def reserve_stock(lines: Iterable, *, order_id, reason=""):
+def reserve_stock(lines: Iterable, *, order_id, reason="", savepoint=True):
     """Take ``quantity`` units of each ``(variant_id, quantity)`` for an order, all or nothing.
 
-    Joins the caller's transaction when it runs inside one on the catalogue's alias.
+    Joins the caller's transaction when it runs inside one on the catalogue's alias; a caller
+    that abandons its whole transaction when the reservation fails may pass ``savepoint=False``
+    to spare the two round trips of a savepoint it would never roll back to.
     Returns ``{variant_id: new_stock_quantity}``.
     """
     totals = _positive_lines(lines)
     if not totals:
         return {}
     order_uuid = _uuid_or_400(order_id, "order_id")
-    with _atomic():
+    with transaction.atomic(using=alias_for("catalog"), savepoint=savepoint):
         result, _, product_ids = _change_stock(
             {vid: -qty for vid, qty in totals.items()},
             StockMovementType.ORDER,

@@ -255,7 +255,8 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
             with transaction.atomic(using=using):
                 if idempotency_key:
                     _claim_key(scope, idempotency_key, fingerprint, order_id)
-                reserve_stock(stock_lines, order_id=order_id, reason=reason)
+                # A failed reservation fails the whole order: no savepoint needed inside it.
+                reserve_stock(stock_lines, order_id=order_id, reason=reason, savepoint=False)
                 order, items = _write_order(order_id, checkout, lines, snapshots)
                 events.order_created(order, items)
         else:

@@ -230,6 +230,25 @@ def test_reservation_refused_inside_the_transaction_leaves_everything_unchanged(
     assert Order.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_database_checkout_is_one_transaction_without_savepoints(place):
+    """The reservation joins the order's transaction directly: a failure abandons both anyway."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    product = make_product(stock=10)
+    with CaptureQueriesContext(connections[alias_for("orders")]) as queries:
+        assert place(guest_body(product, quantity=2)).status_code == 201
+    statements = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
+    # The checkout's own transaction; the inline consumers run theirs after it commits.
+    checkout = statements[statements.index("BEGIN") : statements.index("COMMIT")]
+    assert "INSERT" in checkout, checkout
+    if services.shares_transaction():
+        assert "UPDATE" in checkout, checkout  # the stock, in the same transaction as the order
+    assert "SAVEPOINT" not in checkout, checkout
+    assert stock_of(product.variant_id) == 8
+
+
 @pytest.mark.parametrize("shape", ["actual", "split-path"])
 def test_failure_after_the_reservation_leaves_stock_unchanged(place, monkeypatch, shape):
     """The order write fails after the stock was taken: one transaction rolls both back (shared
