@@ -10,7 +10,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from ecommerce.renderers import JSONRenderer
+
 logger = logging.getLogger(__name__)
+_ERROR_RENDERER = JSONRenderer()
 
 PERMISSION_DENIED = "Forbidden: You do not have the required permission to perform this action."
 
@@ -74,6 +77,17 @@ def _body(message, errors=None, extra=None):
 
 
 def exception_handler(exc, context):
+    response = _error_response(exc)
+    request = context.get("request")
+    if request is not None:
+        # JSON whatever the client prefers: a browser asks for HTML first, and the browsable
+        # API is for successful reads, never for errors.
+        request.accepted_renderer = _ERROR_RENDERER
+        request.accepted_media_type = _ERROR_RENDERER.media_type
+    return response
+
+
+def _error_response(exc):
     headers = {}
     if isinstance(exc, ApiError):
         return Response(_body(exc.detail, exc.errors, exc.extra), status=exc.status_code)

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import orjson
 from rest_framework import renderers
+from rest_framework.negotiation import DefaultContentNegotiation
 
 
 def _default(value):
@@ -17,3 +18,11 @@ class JSONRenderer(renderers.JSONRenderer):
         if data is None:
             return b""
         return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class LenientContentNegotiation(DefaultContentNegotiation):
+    """A ``?format=`` no renderer knows is ignored instead of turning the route into a 404: the
+    contract uses the parameter for its own purpose (``/products/categories?format=tree``)."""
+
+    def filter_renderers(self, renderers, format):
+        return [renderer for renderer in renderers if renderer.format == format] or renderers

@@ -82,3 +82,42 @@ def test_an_unexpected_error_is_a_json_500_without_details(client_as, monkeypatc
     client.raise_request_exception = False
     body = assert_json_error(client.get("/auth/permissions"), 500)
     assert "secret" not in body["message"]
+
+
+# A browser sends Accept: text/html first; errors still answer JSON (the browsable API stays
+# for successful reads).
+@pytest.mark.parametrize("accept", ["text/html", "text/html,application/xhtml+xml,*/*;q=0.8"])
+def test_errors_are_json_even_when_the_client_prefers_html(api_client, client_as, accept):
+    assert_json_error(api_client.get("/auth/users", HTTP_ACCEPT=accept), 401)
+    assert_json_error(api_client.get("/products?page=-1", HTTP_ACCEPT=accept), 400)
+    assert_json_error(api_client.post("/auth/login", "{", content_type="application/json", HTTP_ACCEPT=accept), 400)
+    customer, _ = client_as("Customer")
+    assert_json_error(customer.get("/auth/roles", HTTP_ACCEPT=accept), 403)
+
+
+def test_the_browsable_api_still_serves_successful_reads_to_browsers(api_client):
+    response = api_client.get("/products/categories", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv", "yaml"])
+def test_an_unknown_format_parameter_is_ignored(api_client, fmt):
+    response = api_client.get(f"/products?format={fmt}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "data" in response.json()
+
+
+# HEAD runs the GET handler: it must be refused exactly as GET is.
+PROTECTED_READS = ["/orders", "/auth/users", "/auth/roles", "/auth/permissions", "/products/stock/history/{variant}"]
+
+
+@pytest.mark.parametrize("template", PROTECTED_READS)
+def test_head_is_refused_like_get(api_client, client_as, template):
+    import uuid
+
+    path = template.format(variant=uuid.uuid4())
+    assert api_client.head(path).status_code == api_client.get(path).status_code == 401
+    customer, _ = client_as("Customer")
+    assert customer.head(path).status_code == customer.get(path).status_code == 403

@@ -54,4 +54,6 @@ class PermissionsByMethod:
     default_permissions: tuple = ()
 
     def get_permissions(self):
-        return [cls() for cls in self.permissions_by_method.get(self.request.method, self.default_permissions)]
+        # Django answers HEAD with the GET handler: it must pass GET's checks too.
+        method = "GET" if self.request.method == "HEAD" else self.request.method
+        return [cls() for cls in self.permissions_by_method.get(method, self.default_permissions)]

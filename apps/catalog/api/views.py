@@ -336,10 +336,6 @@ class CategoryListView(CatalogView):
             (parent["children"] if parent else roots).append(node)
         return Response(roots)
 
-    # DRF's `format` query parameter selects a renderer; the contract uses it for the tree.
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
-
     @extend_schema(request=s.CategoryInput, responses={201: s.CategorySerializer})
     def post(self, request):
         category = services.create_category(validated(s.CategoryInput, request.data))
