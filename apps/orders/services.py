@@ -160,15 +160,29 @@ def _snapshots_for(lines):
     return snapshots
 
 
-def _write_order(order_id, checkout, lines, snapshots):
+def _unit_price(snapshot):
+    return Decimal(snapshot.price).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _order_total(lines, snapshots):
+    """The total the order will carry; refused when its column could not hold it."""
+    subtotal = sum((_unit_price(snapshots[str(line.variant_id)]) * line.quantity for line in lines), Decimal("0"))
+    total = (subtotal + shipping_cost()).quantize(CENT)
+    field = Order._meta.get_field("total_amount")
+    ceiling = Decimal(10) ** (field.max_digits - field.decimal_places) - CENT
+    if total > ceiling:
+        message = f"The order total {total} exceeds the maximum of {ceiling}."
+        raise BadRequest(message, errors={"items": [message]})
+    return total
+
+
+def _write_order(order_id, checkout, lines, snapshots, total):
     """Insert the order and its lines (one INSERT each); returns ``(order, items)``."""
     using = alias_for("orders")
     items = []
-    subtotal = Decimal("0")
     for line in lines:
         snap = snapshots[str(line.variant_id)]
-        price = Decimal(snap.price).quantize(CENT, rounding=ROUND_HALF_UP)
-        subtotal += price * line.quantity
+        price = _unit_price(snap)
         items.append(
             OrderItem(
                 order_id=order_id,
@@ -194,7 +208,7 @@ def _write_order(order_id, checkout, lines, snapshots):
         status=status,
         payment_method=checkout.payment_method,
         shipping_cost=shipping,
-        total_amount=(subtotal + shipping).quantize(CENT),
+        total_amount=total,
         shipping_address=checkout.shipping_address,
     )
     OrderItem.objects.using(using).bulk_create(items)
@@ -244,6 +258,7 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
     raw_lines = checkout.lines if not checkout.cart_id else _lines_from_cart(checkout.cart_id, checkout.customer)
     lines = merge_lines(raw_lines)
     snapshots = _snapshots_for(lines)
+    total = _order_total(lines, snapshots)
     order_id = uuid.uuid4()
     stock_lines = [(str(line.variant_id), line.quantity) for line in lines]
     reason = f"Order placement: {order_id}"
@@ -257,7 +272,7 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
                     _claim_key(scope, idempotency_key, fingerprint, order_id)
                 # A failed reservation fails the whole order: no savepoint needed inside it.
                 reserve_stock(stock_lines, order_id=order_id, reason=reason, savepoint=False)
-                order, items = _write_order(order_id, checkout, lines, snapshots)
+                order, items = _write_order(order_id, checkout, lines, snapshots, total)
                 events.order_created(order, items)
         else:
             # Two databases: reserve (commits in the catalogue), then write; compensate on failure.
@@ -273,7 +288,7 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
                 with transaction.atomic(using=using):
                     if idempotency_key:
                         _claim_key(scope, idempotency_key, fingerprint, order_id)
-                    order, items = _write_order(order_id, checkout, lines, snapshots)
+                    order, items = _write_order(order_id, checkout, lines, snapshots, total)
                     events.order_created(order, items)
             except BaseException:
                 _compensate(order_id)

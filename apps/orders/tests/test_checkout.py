@@ -209,6 +209,19 @@ def test_beyond_stock_is_a_409_all_or_nothing(place):
     assert Order.objects.count() == 0
 
 
+def test_a_total_beyond_what_an_order_can_hold_is_a_400_and_takes_nothing(place):
+    dear = make_product(price="9999999999.99", stock=5)
+    response = place(guest_body(dear, quantity=1))
+    assert response.status_code == 400, response.json()
+    assert "exceeds the maximum of 9999999999.99" in response.json()["message"]
+    assert stock_of(dear.variant_id) == 5
+    assert Order.objects.count() == 0
+    near = make_product(price="4999999999.00", stock=5)
+    response = place(guest_body(near, quantity=1))
+    assert response.status_code == 201, response.json()
+    assert Order.objects.get().total_amount == Decimal("4999999999.00") + services.shipping_cost()
+
+
 def test_reservation_refused_inside_the_transaction_leaves_everything_unchanged(place, monkeypatch):
     """Stock gone between the pre-check and the reservation: the 409 comes from reserve_stock."""
     plenty = make_product(stock=10)
