@@ -1,10 +1,12 @@
-"""Request id and structured access log."""
+"""Request id and structured access log; URLs the database could not take."""
 
 import contextvars
 import logging
 import re
 import time
 import uuid
+
+from django.http import JsonResponse
 
 request_id_var = contextvars.ContextVar("request_id", default="-")
 access_log = logging.getLogger("ecommerce.access")
@@ -45,3 +47,17 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character in the path or the query string is a 400 before any view runs: PostgreSQL
+    cannot store or even compare text holding one (a lookup by ``?q=a%00b`` would be a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return JsonResponse({"message": "Null characters are not allowed in the URL."}, status=400)
+        return self.get_response(request)

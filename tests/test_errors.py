@@ -121,3 +121,20 @@ def test_head_is_refused_like_get(api_client, client_as, template):
     assert api_client.head(path).status_code == api_client.get(path).status_code == 401
     customer, _ = client_as("Customer")
     assert customer.head(path).status_code == customer.get(path).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/products?q=a%00b",
+        "/products?attributes[c]=a%00b",
+        "/products/sku/a%00b",
+        "/products/categories/slug/a%00b",
+        "/search/products?attributes[color]=re%00d",
+        "/search/products?q=%00",
+        "/orders?q=%00",
+    ],
+)
+def test_a_null_character_in_the_url_is_a_400(api_client, path):
+    body = assert_json_error(api_client.get(path), 400)
+    assert "Null characters" in body["message"]

@@ -36,7 +36,15 @@ class AttributesField(serializers.JSONField):
                 raise serializers.ValidationError("Attribute names are 1-100 characters, without ':'.")
             if isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > 200):
                 raise serializers.ValidationError(f"Attribute '{key}' must be a scalar of at most 200 characters.")
+            if not _storable(key) or (isinstance(value, str) and not _storable(value)):
+                # PostgreSQL refuses NUL in text and JSON, and a lone surrogate cannot be encoded
+                # back out: either would turn every later read of the product into a 500.
+                raise serializers.ValidationError("Attributes cannot contain null or surrogate characters.")
         return data
+
+
+def _storable(text):
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 # --- Inputs ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Variants under a product, stock adjust and history."""
 
+import json
 import uuid
 
 import pytest
@@ -41,6 +42,26 @@ def test_create_variant(admin, shirt):
     assert admin.post(f"/products/{shirt.id}/variants", {"price": "1.234"}, format="json").status_code == 400
     assert admin.post(f"/products/{shirt.id}/variants", {"attributes": {}}, format="json").status_code == 400
     assert admin.post(f"/products/{uuid.uuid4()}/variants", body, format="json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "attributes", [{"color": "\udfff"}, {"\ud800": "red"}, {"color": "re\x00d"}, {"col\x00or": "red"}]
+)
+def test_attributes_with_null_or_surrogate_characters_are_a_400_and_write_nothing(admin, shirt, attributes):
+    def send(method, url, body):  # as a client sends them: JSON escapes (DRF's encoder refuses surrogates)
+        return getattr(admin, method)(url, json.dumps(body), content_type="application/json")
+
+    before = Variant.objects.count()
+    body = {"attributes": attributes, "price": "41.00", "initialStockQuantity": 3}
+    response = send("post", f"/products/{shirt.id}/variants", body)
+    assert response.status_code == 400, response.content
+    assert "null or surrogate" in response.json()["message"]
+    variant = shirt.variants.order_by("price").first()
+    assert send("put", f"/products/{shirt.id}/variants/{variant.id}", {"attributes": attributes}).status_code == 400
+    new_product = {"sku": "NUL-1", "name": "Nul", "variants": [{"attributes": attributes, "price": "1.00"}]}
+    assert send("post", "/products", new_product).status_code == 400
+    assert Variant.objects.count() == before
+    assert admin.get(f"/products/id/{shirt.id}").status_code == 200
 
 
 def test_update_variant_never_touches_stock(admin, shirt):
