@@ -97,11 +97,15 @@ def _user_id(user):
     return None
 
 
+class CartOfAnotherUser(NotFound):
+    """Someone else's cart: answered as a missing cart (its existence is not disclosed)."""
+
+
 def _check_access(cart, user):
     """An owned cart is visible to its owner only; to anyone else it does not exist."""
     owner = cart.get("userId")
     if owner and owner != _user_id(user):
-        raise NotFound(CART_NOT_FOUND)
+        raise CartOfAnotherUser(CART_NOT_FOUND)
 
 
 # --- the catalogue (through its public interface only) ----------------------------------------

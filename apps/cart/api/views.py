@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.auth.permissions import IsAuthenticated
+from apps.auth.permissions import REJECTED_TOKEN, IsAuthenticated
 from apps.cart import services
 from apps.cart.api.serializers import AddItemSerializer, AssociateSerializer, CartSchema, UpdateItemSerializer
 from ecommerce.errors import BadRequest, Forbidden
@@ -18,7 +18,18 @@ def _created(cart, created):
     return Response(cart, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class CartCreateView(APIView):
+class CartView(APIView):
+    def handle_exception(self, exc):
+        # A signed-in shopper whose token expired reaches their own cart as an anonymous caller:
+        # answer with the token's rejection (the shop then asks them to log in again and finds
+        # the cart) rather than "not found" (the shop would forget the cart).
+        rejection = getattr(self.request, REJECTED_TOKEN, None)
+        if isinstance(exc, services.CartOfAnotherUser) and rejection is not None:
+            exc = rejection
+        return super().handle_exception(exc)
+
+
+class CartCreateView(CartView):
     @extend_schema(
         tags=TAGS,
         request=None,
@@ -33,7 +44,7 @@ class CartCreateView(APIView):
         return _created(*services.create_cart(request.user, cart_id))
 
 
-class CartDetailView(APIView):
+class CartDetailView(CartView):
     @extend_schema(tags=TAGS, responses={200: CartSchema, 201: CartSchema}, summary="A cart (unknown id: new cart)")
     def get(self, request, cart_id):
         return _created(*services.open_cart(cart_id, request.user))
@@ -44,7 +55,7 @@ class CartDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CartItemsView(APIView):
+class CartItemsView(CartView):
     @extend_schema(tags=TAGS, request=AddItemSerializer, responses=CartSchema, summary="Add a variant to a cart")
     def post(self, request, cart_id):
         data = validated(AddItemSerializer, request.data)
@@ -64,7 +75,7 @@ class CartItemsView(APIView):
         return Response(services.clear_items(cart_id, request.user))
 
 
-class CartItemView(APIView):
+class CartItemView(CartView):
     @extend_schema(tags=TAGS, request=UpdateItemSerializer, responses=CartSchema, summary="Set a line's quantity")
     def put(self, request, cart_id, item_id):
         data = validated(UpdateItemSerializer, request.data)
@@ -77,7 +88,7 @@ class CartItemView(APIView):
         return Response(services.remove_item(cart_id, request.user, item_id))
 
 
-class CartAssociateView(APIView):
+class CartAssociateView(CartView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

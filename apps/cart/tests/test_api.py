@@ -428,6 +428,31 @@ def test_an_invalid_token_is_no_credential_on_public_cart_routes(api_client):
     assert response.json()["id"] == cart["id"] and response.json()["userId"] is None
 
 
+def test_the_owner_with_an_expired_token_is_asked_to_log_in_again(api_client, client_as, catalog, token_for):
+    """Not "cart not found": the shop would forget the cart; a 401 makes it ask for a login."""
+    import time
+
+    import jwt
+    from django.conf import settings
+
+    owner, user, cart = owned_cart(client_as, api_client, catalog)
+    claims = jwt.decode(token_for(user), options={"verify_signature": False})
+    claims.update(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
+    expired = jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {expired}")
+    item_id = cart["items"][0]["itemId"]
+    responses = [
+        api_client.get(f"/carts/{cart['id']}"),
+        add(api_client, cart["id"], catalog.variant(), 1),
+        api_client.put(f"/carts/{cart['id']}/items/{item_id}", {"quantity": 2}, format="json"),
+        api_client.delete(f"/carts/{cart['id']}"),
+    ]
+    for response in responses:
+        assert response.status_code == 401, response.content
+        assert response.json() == {"message": "Invalid or expired token"}
+    assert owner.get(f"/carts/{cart['id']}").json()["items"] == cart["items"]
+
+
 def test_associate_with_an_invalid_token_is_401_with_the_reason(api_client):
     cart = new_cart(api_client)
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
