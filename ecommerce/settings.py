@@ -183,6 +183,9 @@ REST_FRAMEWORK = {
         "guest_lookup": env.str("THROTTLE_GUEST_LOOKUP", default="20/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    # Proxies in front of the app (1 behind the Ingress): the throttles then take the client's
+    # address from X-Forwarded-For; unset, REMOTE_ADDR is the client (a forged header is ignored).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)

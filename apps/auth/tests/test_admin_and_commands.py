@@ -1,5 +1,7 @@
 """Django admin for users, roles and permissions; createsuperuser and ensure_admin."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -144,7 +146,9 @@ def test_createsuperuser_gives_an_admin_who_can_use_the_api(api_client, monkeypa
 
 
 def test_ensure_admin_is_idempotent(api_client):
-    call_command("ensure_admin", "--email", "demo@example.com", "--password", "demo-pass-123")
+    out = io.StringIO()
+    call_command("ensure_admin", "--email", "demo@example.com", "--password", "demo-pass-123", stdout=out)
+    assert "demo@example.com" in out.getvalue() and "demo-pass-123" not in out.getvalue()
     call_command("ensure_admin", "--email", "demo@example.com", "--password", "demo-pass-123")
     assert User.objects.filter(email="demo@example.com").count() == 1
     assert User.objects.get(email="demo@example.com").role.name == "ADMIN"

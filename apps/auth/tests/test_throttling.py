@@ -66,6 +66,37 @@ def test_login_is_throttled_per_ip_whatever_the_email(api_client, rates):
     assert login(api_client, "fresh@example.com", ip="10.0.0.2").status_code == 401
 
 
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(api_client, rates, settings):
+    """NUM_PROXIES=1 (the Ingress): every request comes from the proxy's address; the client is
+    the address the proxy appended, so one shopper's failures do not lock out the whole shop."""
+    rates(login_ip="2/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.244.0.9"
+    for i in range(2):
+        assert login(api_client, f"u{i}@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 401
+    assert_throttled(login(api_client, "u3@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.5"))
+    # A client cannot pick its identity: only the entry the proxy appended counts.
+    forged = "198.51.100.1, 203.0.113.5"
+    assert_throttled(login(api_client, "u4@example.com", ip=proxy, HTTP_X_FORWARDED_FOR=forged))
+    assert login(api_client, "u5@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.77").status_code == 401
+
+
+def test_num_proxies_is_read_from_the_environment():
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "ecommerce.settings", "PATH": "/usr/bin:/bin", "VAR_DIR": "/tmp"}
+    behind = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env={**env, "NUM_PROXIES": "1"}, capture_output=True, text=True, check=True
+    )
+    direct = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    assert behind.stdout.strip() == "1"
+    assert direct.stdout.strip() == "None"
+
+
 def test_register_is_throttled_per_ip(api_client, rates):
     rates(register_ip="2/min")
     assert register(api_client, "a@example.com").status_code == 201
