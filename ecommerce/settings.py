@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["ecommerce.schema.drop_trailing_slash_twins"],
     # Swagger UI from our own static files: the docs page works offline and does not follow
     # whatever a CDN's "latest" is today.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -80,7 +80,12 @@ def test_request_id_is_echoed_or_made(client):
 def test_openapi_schema_and_docs(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
-    assert "paths" in json.loads(schema.content)
+    document = json.loads(schema.content)
+    # The contract's paths, once each: no trailing-slash twins, no colliding operation ids.
+    assert {"/orders", "/products", "/carts"} <= set(document["paths"])
+    assert not {"/orders/", "/products/", "/carts/"} & set(document["paths"])
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values() if "operationId" in op]
+    assert len(ids) == len(set(ids)) and not any(i[-1].isdigit() for i in ids), sorted(ids)
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     page = docs.content.decode()

@@ -149,13 +149,15 @@ class ProductView(CatalogView):
 class ProductCategoriesView(CatalogView):
     permissions_by_method = {"POST": [Has("update:product")], "DELETE": [Has("update:product")]}
 
-    @extend_schema(request=s.CategoryIdsInput, responses={201: s.MessageSerializer})
+    @extend_schema(
+        operation_id="products_attach_categories", request=s.CategoryIdsInput, responses={201: s.MessageSerializer}
+    )
     def post(self, request, product_id):
         data = validated(s.CategoryIdsInput, request.data)
         product = services.attach_categories(product_id, data["category_ids"])
         return Response({"message": f"Added categories to product {product.id}."}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CategoryIdsInput, responses=s.MessageSerializer)
+    @extend_schema(operation_id="products_detach_categories", request=s.CategoryIdsInput, responses=s.MessageSerializer)
     def delete(self, request, product_id):
         data = validated(s.CategoryIdsInput, request.data)
         removed = services.detach_categories(product_id, data["category_ids"])

@@ -107,8 +107,9 @@ class OrdersView(PermissionsByMethod, APIView):
         summary="Place an order (guest or signed in); 200 replays an Idempotency-Key",
     )
     def post(self, request):
-        # An invalid or expired token is refused with 401 by the authentication layer (not
-        # silently treated as a guest): the contract's rule for a bad token.
+        # A rejected (invalid or expired) token leaves the caller a guest, as on every public
+        # route: the order then needs the guest's email (original-api.md: "an invalid token
+        # falls back to guest").
         customer = _customer(request.user)
         key = request.headers.get("Idempotency-Key")
         if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
@@ -134,6 +135,7 @@ class OrdersView(PermissionsByMethod, APIView):
         return Response(_render([order])[0], status=201 if created else 200)
 
     @extend_schema(
+        operation_id="orders_list",
         responses={200: ORDER_PAGE},
         parameters=[
             *PAGE_PARAMS,
