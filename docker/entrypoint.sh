@@ -113,6 +113,8 @@ role=${1:-web}
 case "$role" in
   web)
     remember_role web
+    # Refuses to serve with the repository's development SECRET_KEY (forgeable tokens).
+    "$PY" manage.py check --deploy --fail-level ERROR >/dev/null
     # Workers, threads, timeouts and recycling: docker/gunicorn.conf.py (each from the environment).
     exec gunicorn -c docker/gunicorn.conf.py ecommerce.wsgi:application "$@"
     ;;

@@ -8,4 +8,4 @@ class AuthConfig(AppConfig):
     verbose_name = "Identity"
 
     def ready(self):
-        from apps.auth import schema  # noqa: F401 - registers the OpenAPI bearer scheme
+        from apps.auth import checks, schema  # noqa: F401 - register the deploy check and the OpenAPI bearer scheme

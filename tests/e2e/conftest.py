@@ -45,6 +45,7 @@ def embedded_env(var_dir, **extra):
         VAR_DIR=str(var_dir),
         ROLE_FILE=str(Path(var_dir) / "role"),
         DJANGO_SETTINGS_MODULE="ecommerce.settings",
+        SECRET_KEY=f"e2e-{uuid.uuid4().hex}{uuid.uuid4().hex}",  # the web role refuses the development key
         EVENTS_TRANSPORT="inline",
         SEARCH_BACKEND="database",
         # Many logins and registrations from one address in a few seconds.

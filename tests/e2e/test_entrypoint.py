@@ -50,3 +50,10 @@ def test_gunicorn_runs_the_configured_workers(server):
         ["ps", "-o", "pid=", "--ppid", str(server["process"].pid)], capture_output=True, text=True
     ).stdout.split()
     assert len(children) == int(server["env"]["GUNICORN_WORKERS"])
+
+
+def test_the_web_role_refuses_the_development_secret_key(server, tmp_path):
+    env = {k: v for k, v in server["env"].items() if k not in ("SECRET_KEY", "JWT_SECRET")}
+    result = run_role({**env, "ROLE_FILE": str(tmp_path / "role"), "PORT": "1"}, "web", timeout=60)
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr

@@ -154,3 +154,13 @@ def test_ensure_admin_is_idempotent(api_client):
     assert User.objects.get(email="demo@example.com").role.name == "ADMIN"
     login = api_client.post("/auth/login", {"email": "demo@example.com", "password": "demo-pass-123"}, format="json")
     assert login.status_code == 200
+
+
+def test_the_deploy_check_refuses_the_development_secret_key(settings):
+    from django.core.management.base import SystemCheckError
+
+    settings.SECRET_KEY = settings.JWT_SECRET = settings.DEV_SECRET_KEY
+    with pytest.raises(SystemCheckError, match="accounts.E001"):
+        call_command("check", "--deploy", "--fail-level", "ERROR", stdout=io.StringIO(), stderr=io.StringIO())
+    settings.SECRET_KEY = settings.JWT_SECRET = "a-real-deployment-secret-" + "x" * 40
+    call_command("check", "--deploy", "--fail-level", "ERROR", stdout=io.StringIO(), stderr=io.StringIO())
