@@ -6,12 +6,13 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.auth.permissions import Has
 from ecommerce.errors import BadRequest, NotFound
+from ecommerce.parsers import JSONParser
 
 from .. import services
 from ..uploads import SizeLimitUploadHandler
