@@ -36,7 +36,8 @@ class _EmailThrottle(_Throttle):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None  # nothing to count per email; validation will refuse the request
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        # surrogatepass: any str hashes, even one that is not Unicode text ("\ud800@x.com")
+        digest = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

@@ -136,3 +136,19 @@ def test_throttle_counters_live_in_redis(api_client, rates):
     assert_throttled(login(api_client, "shared@example.com"))
     keys = [k.decode() for k in get_redis_connection("default").keys("*throttle_login_email_*")]
     assert len(keys) == 1
+
+
+def test_an_email_that_is_not_unicode_text_still_gets_a_counter():
+    """The API's JSON parser refuses lone surrogates; a view parsing with DRF's stock parser
+    lets ``"\\ud800@x.com"`` through, and its counter key is still made (not a 500)."""
+    from rest_framework.parsers import JSONParser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from apps.auth.api.throttles import LoginEmailThrottle
+
+    body = '{"email": "\\ud800@x.com", "password": "x"}'
+    request = Request(
+        APIRequestFactory().post("/auth/login", body, content_type="application/json"), parsers=[JSONParser()]
+    )
+    assert LoginEmailThrottle().get_cache_key(request, None).startswith("throttle_login_email_")
