@@ -157,6 +157,8 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "id",
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # simplejwt's AccessToken, refusing an expiry it cannot turn into a date (apps/auth/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("apps.auth.tokens.AccessToken",),
     "UPDATE_LAST_LOGIN": False,
 }
 

@@ -5,14 +5,34 @@ when decoding, so ``alg=none`` or another algorithm is refused. A refresh token 
 the user id: every refresh reads the user again, so a deactivated user cannot refresh.
 """
 
+from rest_framework_simplejwt import tokens as simplejwt
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.auth.permissions import permission_names
 
 
 class BadToken(Exception):
     """The token is malformed, forged, expired, of the wrong type, or names no active user."""
+
+
+class _ReadableExpiry:
+    """PyJWT checks that ``exp`` is a number in the past or future, then simplejwt turns it into a
+    datetime unguarded: a correctly signed ``exp`` beyond year 9999 (10**30) raised OverflowError,
+    and a numeric string a TypeError, a 500 on every route. Such a token is simply invalid."""
+
+    def check_exp(self, claim="exp", current_time=None):
+        try:
+            super().check_exp(claim, current_time)
+        except (OverflowError, OSError, TypeError, ValueError):
+            raise TokenError(f"Token '{claim}' claim is not a valid timestamp")
+
+
+class AccessToken(_ReadableExpiry, simplejwt.AccessToken):
+    """The access token every app accepts (``SIMPLE_JWT["AUTH_TOKEN_CLASSES"]``)."""
+
+
+class RefreshToken(_ReadableExpiry, simplejwt.RefreshToken):
+    access_token_class = AccessToken
 
 
 def claims_for(user):
@@ -46,7 +66,7 @@ def _user_id(token_class, raw):
         raise BadToken("Invalid or expired token")
     try:
         token = token_class(raw)
-    except TokenError:
+    except (TokenError, UnicodeError):  # PyJWT encodes the token to UTF-8 first: "\ud800" fails there
         raise BadToken("Invalid or expired token")
     user_id = token.get("id")
     if not user_id:

@@ -54,7 +54,25 @@ def bad_tokens(user):
         "unknown_user": jwt.encode(claims_of(user, id=str(uuid.uuid4())), KEY),
         "bad_uuid": jwt.encode(claims_of(user, id="123"), KEY),
         "refresh_type": jwt.encode(claims_of(user, token_type="refresh"), KEY),
+        # Correctly signed, with an expiry no calendar holds (year > 9999) or of the wrong type.
+        "exp_beyond_calendar": jwt.encode(claims_of(user, exp=10**30), KEY),
+        "exp_as_text": jwt.encode(claims_of(user, exp=str(int(time.time()) + 600)), KEY),
     }
+
+
+BAD_TOKEN_KINDS = [
+    "expired",
+    "forged",
+    "alg_none",
+    "hs512",
+    "garbage",
+    "no_id",
+    "unknown_user",
+    "bad_uuid",
+    "refresh_type",
+    "exp_beyond_calendar",
+    "exp_as_text",
+]
 
 
 def test_a_well_formed_token_works(api_client, make_user):
@@ -63,9 +81,7 @@ def test_a_well_formed_token_works(api_client, make_user):
     assert api_client.get("/auth/users", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "kind", ["expired", "forged", "alg_none", "hs512", "garbage", "no_id", "unknown_user", "bad_uuid", "refresh_type"]
-)
+@pytest.mark.parametrize("kind", BAD_TOKEN_KINDS)
 def test_bad_tokens_are_401_on_protected_routes(api_client, make_user, kind):
     user = make_user(role="ADMIN")
     token = bad_tokens(user)[kind]
@@ -75,9 +91,7 @@ def test_bad_tokens_are_401_on_protected_routes(api_client, make_user, kind):
         assert response.json()["message"]
 
 
-@pytest.mark.parametrize(
-    "kind", ["expired", "forged", "alg_none", "hs512", "garbage", "no_id", "unknown_user", "bad_uuid", "refresh_type"]
-)
+@pytest.mark.parametrize("kind", BAD_TOKEN_KINDS)
 def test_validate_refuses_bad_tokens(api_client, make_user, kind):
     user = make_user(role="ADMIN")
     response = api_client.post("/auth/validate", {"token": bad_tokens(user)[kind]}, format="json")
@@ -85,6 +99,32 @@ def test_validate_refuses_bad_tokens(api_client, make_user, kind):
     body = response.json()
     assert body["valid"] is False
     assert body["message"]
+
+
+@pytest.mark.parametrize("kind", ["expired", "forged", "garbage", "exp_beyond_calendar", "exp_as_text"])
+def test_bad_tokens_leave_public_routes_anonymous(api_client, make_user, kind):
+    token = bad_tokens(make_user(role="ADMIN"))[kind]
+    response = api_client.get("/products", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("exp", [10**30, "4102444800"], ids=["beyond-calendar", "as-text"])
+def test_a_refresh_token_with_an_unreadable_expiry_is_401(api_client, make_user, exp):
+    user = make_user()
+    token = jwt.encode({"token_type": "refresh", "jti": uuid.uuid4().hex, "exp": exp, "id": str(user.id)}, KEY)
+    response = api_client.post("/auth/token/refresh", {"refreshToken": token}, format="json")
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid or expired token"}
+
+
+def test_a_token_that_is_not_unicode_text_is_a_bad_token():
+    """The JSON parser refuses lone surrogates; a token reaching this function by another way
+    still fails as a bad token (PyJWT encodes it to UTF-8 first), not as a UnicodeEncodeError."""
+    from apps.auth.tokens import BadToken, user_from_access_token, user_from_refresh_token
+
+    for read in (user_from_access_token, user_from_refresh_token):
+        with pytest.raises(BadToken):
+            read("\ud800")
 
 
 def test_header_without_bearer_prefix_is_401(api_client, make_user, token_for):
