@@ -75,24 +75,31 @@ def _customer(user):
 
 
 def _date_param(request, name, end=False):
+    """A ``from``/``to`` filter as a UTC instant; ``to`` is exclusive (the day or instant after).
+    A date the calendar cannot hold once shifted (``to=9999-12-31``: the day after is in year
+    10000; ``+14:00`` on 0001-01-01 is year 0 in UTC) is a bad date, like month 13."""
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
+    invalid = BadRequest(
+        f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 date-time.", errors={name: ["Invalid date."]}
+    )
     try:
         day = parse_date(raw) if len(raw) == 10 else None
         moment = None if day is not None else parse_datetime(raw)
     except ValueError:  # well-formed but impossible, e.g. month 13
-        day = moment = None
+        raise invalid
     if day is not None:
-        moment = datetime.combine(day, time.min, tzinfo=UTC)
-        return moment + timedelta(days=1) if end else moment
-    if moment is None:
-        raise BadRequest(
-            f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 date-time.", errors={name: ["Invalid date."]}
-        )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment + timedelta(microseconds=1) if end else moment
+        moment, step = datetime.combine(day, time.min, tzinfo=UTC), timedelta(days=1)
+    elif moment is not None:
+        moment, step = moment if moment.tzinfo else moment.replace(tzinfo=UTC), timedelta(microseconds=1)
+    else:
+        raise invalid
+    try:
+        moment = moment.astimezone(UTC)  # the database compares in UTC
+        return moment + step if end else moment
+    except OverflowError:
+        raise invalid
 
 
 class OrdersView(PermissionsByMethod, APIView):

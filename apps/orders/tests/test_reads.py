@@ -143,6 +143,41 @@ def test_staff_list_bad_filters_are_400(client_as, query):
     assert staff.get(f"/orders?{query}").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=9999-12-31",  # the exclusive end, the day after, is in year 10000
+        "to=9999-12-31T23:59:59.999999",  # and the instant after
+        "to=9999-12-31T20:00:00-14:00",  # in year 10000 once in UTC, where the database compares
+        "from=0001-01-01T00:00:00%2B14:00",  # in year 0 once in UTC
+    ],
+)
+def test_staff_list_dates_beyond_the_calendar_are_400(client_as, query):
+    staff, _ = client_as("Support")
+    response = staff.get(f"/orders?{query}")
+    assert response.status_code == 400
+    name = query.split("=")[0]
+    assert response.json() == {
+        "message": f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 date-time.",
+        "errors": {name: ["Invalid date."]},
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=0001-01-01",
+        "to=9999-12-30",
+        "from=9999-12-31",
+        "to=0001-01-01T00:00:00Z",
+        "to=9999-12-31T23:59:59.999999%2B14:00",  # 09:59:59.999999 UTC: the instant after exists
+    ],
+)
+def test_staff_list_dates_at_the_ends_of_the_calendar_are_accepted(client_as, query):
+    staff, _ = client_as("Support")
+    assert staff.get(f"/orders?{query}").status_code == 200
+
+
 def test_staff_list_costs_the_same_queries_for_1_or_20_orders(place, client_as):
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
