@@ -5,35 +5,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-# --- strict scalar fields: a number or a list is a wrong type, not something to coerce --------
+from ecommerce.fields import StrictCharField, StrictEmailField, StrictURLField, StrictUUIDField
 
 
-class StrictCharField(serializers.CharField):
+class NormalizedEmailField(StrictEmailField):
+    """Emails are compared trimmed and lower-cased (register, login)."""
+
     def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
         return super().to_internal_value(data).strip().lower()
-
-
-class StrictURLField(serializers.URLField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictUUIDField(serializers.UUIDField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
 
 
 def _name(**kwargs):
@@ -51,7 +30,7 @@ class RegisterInput(serializers.Serializer):
     """``roleName`` and any other extra field are ignored: a client never chooses its role."""
 
     name = _name()
-    email = StrictEmailField(max_length=254)
+    email = NormalizedEmailField(max_length=254)
     password = _password()
     profileImage = StrictURLField(max_length=500, required=False, allow_null=True, allow_blank=True)
 
@@ -64,7 +43,7 @@ class RegisterInput(serializers.Serializer):
 
 
 class LoginInput(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = NormalizedEmailField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.cart.services import max_quantity
+from ecommerce.fields import StrictUUIDField
 
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,9}$")
 
@@ -47,27 +48,18 @@ class QuantityField(serializers.Field):
         return value
 
 
-class UUIDStringField(serializers.UUIDField):
-    """A UUID written as a string (DRF's field would also take an integer as a UUID)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
-
-
-class AddItemSerializer(serializers.Serializer):
-    productId = UUIDStringField(required=False, allow_null=True)
-    variantId = UUIDStringField()
+class AddItemInput(serializers.Serializer):
+    productId = StrictUUIDField(required=False, allow_null=True)
+    variantId = StrictUUIDField()
     quantity = QuantityField(min_value=1)
 
 
-class UpdateItemSerializer(serializers.Serializer):
+class UpdateItemInput(serializers.Serializer):
     quantity = QuantityField(min_value=0, help_text="0 removes the line.")
 
 
-class AssociateSerializer(serializers.Serializer):
-    cartId = UUIDStringField()
+class AssociateInput(serializers.Serializer):
+    cartId = StrictUUIDField()
     userId = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
 
 

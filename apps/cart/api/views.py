@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from apps.auth.permissions import REJECTED_TOKEN, IsAuthenticated
 from apps.cart import services
-from apps.cart.api.serializers import AddItemSerializer, AssociateSerializer, CartSchema, UpdateItemSerializer
+from apps.cart.api.serializers import AddItemInput, AssociateInput, CartSchema, UpdateItemInput
 from ecommerce.errors import BadRequest, Forbidden
 from ecommerce.validation import validated
 
@@ -56,9 +56,9 @@ class CartDetailView(CartView):
 
 
 class CartItemsView(CartView):
-    @extend_schema(tags=TAGS, request=AddItemSerializer, responses=CartSchema, summary="Add a variant to a cart")
+    @extend_schema(tags=TAGS, request=AddItemInput, responses=CartSchema, summary="Add a variant to a cart")
     def post(self, request, cart_id):
-        data = validated(AddItemSerializer, request.data)
+        data = validated(AddItemInput, request.data)
         cart = services.add_item(
             cart_id,
             request.user,
@@ -76,9 +76,9 @@ class CartItemsView(CartView):
 
 
 class CartItemView(CartView):
-    @extend_schema(tags=TAGS, request=UpdateItemSerializer, responses=CartSchema, summary="Set a line's quantity")
+    @extend_schema(tags=TAGS, request=UpdateItemInput, responses=CartSchema, summary="Set a line's quantity")
     def put(self, request, cart_id, item_id):
-        data = validated(UpdateItemSerializer, request.data)
+        data = validated(UpdateItemInput, request.data)
         return Response(services.set_item_quantity(cart_id, request.user, item_id, data["quantity"]))
 
     @extend_schema(
@@ -93,12 +93,12 @@ class CartAssociateView(CartView):
 
     @extend_schema(
         tags=TAGS,
-        request=AssociateSerializer,
+        request=AssociateInput,
         responses=CartSchema,
         summary="Give a guest cart to the signed-in user (merging it with the user's cart)",
     )
     def post(self, request):
-        data = validated(AssociateSerializer, request.data)
+        data = validated(AssociateInput, request.data)
         claimed = data.get("userId")
         if claimed and (services.normalize_id(claimed) or claimed) != str(request.user.id):
             raise Forbidden("You can only associate a cart with your own account.")

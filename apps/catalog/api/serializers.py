@@ -12,6 +12,7 @@ from apps.catalog.models import (
     Variant,
 )
 from apps.catalog.services import MAX_STOCK
+from ecommerce.fields import StrictUUIDField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -86,7 +87,7 @@ class ProductInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=20_000)
     isActive = serializers.BooleanField(source="is_active", required=False, default=True)  # noqa: N815
     categoryIds = serializers.ListField(  # noqa: N815
-        source="category_ids", child=serializers.UUIDField(), required=False, default=list, max_length=50
+        source="category_ids", child=StrictUUIDField(), required=False, default=list, max_length=50
     )
     categorySlugs = serializers.ListField(  # noqa: N815
         source="category_slugs",
@@ -121,7 +122,7 @@ class ImageIdsInput(serializers.Serializer):
 class CategoryInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=200)
-    parentId = serializers.UUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
+    parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
     parentSlug = serializers.SlugField(source="parent_slug", required=False, allow_null=True)  # noqa: N815
     imageUrl = serializers.CharField(source="image_url", max_length=1000, required=False, allow_null=True)  # noqa: N815
 
@@ -129,7 +130,7 @@ class CategoryInput(serializers.Serializer):
 class CategoryUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     slug = serializers.SlugField(max_length=200, required=False)
-    parentId = serializers.UUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
+    parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
     imageUrl = serializers.CharField(  # noqa: N815
         source="image_url", max_length=1000, required=False, allow_null=True, allow_blank=True
     )
@@ -141,7 +142,7 @@ class StockAdjustInput(serializers.Serializer):
     )
     type = serializers.ChoiceField(choices=StockMovementType.choices)
     reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=500)
-    relatedOrderId = serializers.UUIDField(source="related_order_id", required=False, allow_null=True)  # noqa: N815
+    relatedOrderId = StrictUUIDField(source="related_order_id", required=False, allow_null=True)  # noqa: N815
 
     def validate_changeQuantity(self, value):  # noqa: N802
         if value == 0:

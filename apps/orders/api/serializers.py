@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from apps.orders.models import OrderStatus, PaymentMethod
 from apps.orders.services import MAX_LINES, MAX_QUANTITY
+from ecommerce.fields import StrictUUIDField
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-]{4,30}$")
 
@@ -23,8 +24,8 @@ class StrictIntegerField(serializers.IntegerField):
 
 class LineInput(serializers.Serializer):
     # The shop also sends price, name, imageUrl, attributes: accepted and ignored.
-    productId = serializers.UUIDField()
-    variantId = serializers.UUIDField()
+    productId = StrictUUIDField()
+    variantId = StrictUUIDField()
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
