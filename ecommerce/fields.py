@@ -1,10 +1,15 @@
 """Input fields for every app's request serializers: a JSON value is taken as the type it was
 sent as, never coerced into another.
 
-DRF's fields are lenient in ways a JSON API should not be: ``UUIDField`` reads ``1`` or ``true``
-as the UUID 00000000-0000-0000-0000-000000000001. Request serializers use these fields instead;
-output serializers keep DRF's own.
+DRF's fields are lenient in ways a JSON API should not be: ``CharField`` stores the number
+``12.345678901234`` as the text "12.345678901234" (and 1e300 as "1e+300"), ``UUIDField`` reads
+``1`` or ``true`` as the UUID 00000000-0000-0000-0000-000000000001, and ``DecimalField`` reads
+"١٢" (Arabic-Indic digits), "1e3" or "1_000" through ``Decimal()``. Request serializers use these
+fields instead (``tests/test_input_fields.py`` holds every ``*Input`` serializer to it); output
+serializers keep DRF's own.
 """
+
+import re
 
 from rest_framework import serializers
 
@@ -31,5 +36,26 @@ class StrictURLField(_StringOnly, serializers.URLField):
     pass
 
 
+class StrictSlugField(_StringOnly, serializers.SlugField):
+    pass
+
+
 class StrictUUIDField(_StringOnly, serializers.UUIDField):
     """Anything but a UUID string is "Must be a valid UUID." (DRF's field took 1 and true)."""
+
+
+# A sign, ASCII digits and at most one decimal point: what a person or a frontend writes.
+_ASCII_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """Money and other decimals: a JSON number, or a string of ASCII digits with an optional sign
+    and decimal point ("19.90", " 12 "). ``Decimal()`` alone also reads other scripts' digits,
+    exponents, underscores and "Infinity"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            self.fail("invalid")
+        if isinstance(data, str) and not _ASCII_DECIMAL.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.cart.services import max_quantity
-from ecommerce.fields import StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictUUIDField
 
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,9}$")
 
@@ -60,7 +60,7 @@ class UpdateItemInput(serializers.Serializer):
 
 class AssociateInput(serializers.Serializer):
     cartId = StrictUUIDField()
-    userId = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+    userId = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
 
 
 # --- response shape (documentation only: services build the dict) ------------------------------

@@ -503,6 +503,15 @@ def test_associate_with_a_bad_cart_id_is_400(client_as, body):
     assert "cartId" in response.json()["message"]
 
 
+@pytest.mark.parametrize("user_id", [5, 1.5, True, ["x"]], ids=repr)
+def test_associate_with_a_user_id_that_is_not_a_string_is_400(api_client, client_as, user_id):
+    client, _ = client_as("Customer")
+    cart = new_cart(api_client)
+    response = client.post("/carts/associate", {"cartId": cart["id"], "userId": user_id}, format="json")
+    assert response.status_code == 400
+    assert "userId" in response.json()["errors"]
+
+
 def test_associate_an_unknown_cart_without_a_user_cart_is_404(client_as):
     client, _ = client_as("Customer")
     response = client.post("/carts/associate", {"cartId": str(uuid.uuid4())}, format="json")

@@ -12,13 +12,13 @@ from apps.catalog.models import (
     Variant,
 )
 from apps.catalog.services import MAX_STOCK
-from ecommerce.fields import StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictDecimalField, StrictSlugField, StrictUUIDField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 def _money(**kwargs):
-    return serializers.DecimalField(**MONEY, min_value=0, **kwargs)
+    return StrictDecimalField(**MONEY, min_value=0, **kwargs)
 
 
 class AttributesField(serializers.JSONField):
@@ -73,8 +73,8 @@ class VariantUpdateInput(serializers.Serializer):
 
 
 class ImageInput(serializers.Serializer):
-    imageUrl = serializers.CharField(source="image_url", max_length=1000)  # noqa: N815
-    altText = serializers.CharField(  # noqa: N815
+    imageUrl = StrictCharField(source="image_url", max_length=1000)  # noqa: N815
+    altText = StrictCharField(  # noqa: N815
         source="alt_text", max_length=500, required=False, allow_null=True, allow_blank=True
     )
     isPrimary = serializers.BooleanField(source="is_primary", required=False, default=False)  # noqa: N815
@@ -82,16 +82,16 @@ class ImageInput(serializers.Serializer):
 
 
 class ProductInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=100)
-    name = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=20_000)
+    sku = StrictCharField(max_length=100)
+    name = StrictCharField(max_length=255)
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=20_000)
     isActive = serializers.BooleanField(source="is_active", required=False, default=True)  # noqa: N815
     categoryIds = serializers.ListField(  # noqa: N815
         source="category_ids", child=StrictUUIDField(), required=False, default=list, max_length=50
     )
     categorySlugs = serializers.ListField(  # noqa: N815
         source="category_slugs",
-        child=serializers.CharField(max_length=200),
+        child=StrictCharField(max_length=200),
         required=False,
         default=list,
         max_length=50,
@@ -101,37 +101,37 @@ class ProductInput(serializers.Serializer):
 
 
 class ProductUpdateInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=100, required=False)
-    name = serializers.CharField(max_length=255, required=False)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=20_000)
+    sku = StrictCharField(max_length=100, required=False)
+    name = StrictCharField(max_length=255, required=False)
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=20_000)
     isActive = serializers.BooleanField(source="is_active", required=False)  # noqa: N815
 
 
 class CategoryIdsInput(serializers.Serializer):
     categoryIds = serializers.ListField(  # noqa: N815
-        source="category_ids", child=serializers.CharField(max_length=64), allow_empty=False, max_length=100
+        source="category_ids", child=StrictCharField(max_length=64), allow_empty=False, max_length=100
     )
 
 
 class ImageIdsInput(serializers.Serializer):
     imageIds = serializers.ListField(  # noqa: N815
-        source="image_ids", child=serializers.CharField(max_length=64), allow_empty=False, max_length=100
+        source="image_ids", child=StrictCharField(max_length=64), allow_empty=False, max_length=100
     )
 
 
 class CategoryInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=200)
+    name = StrictCharField(max_length=200)
+    slug = StrictSlugField(max_length=200)
     parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
-    parentSlug = serializers.SlugField(source="parent_slug", required=False, allow_null=True)  # noqa: N815
-    imageUrl = serializers.CharField(source="image_url", max_length=1000, required=False, allow_null=True)  # noqa: N815
+    parentSlug = StrictSlugField(source="parent_slug", required=False, allow_null=True)  # noqa: N815
+    imageUrl = StrictCharField(source="image_url", max_length=1000, required=False, allow_null=True)  # noqa: N815
 
 
 class CategoryUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    slug = serializers.SlugField(max_length=200, required=False)
+    name = StrictCharField(max_length=200, required=False)
+    slug = StrictSlugField(max_length=200, required=False)
     parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
-    imageUrl = serializers.CharField(  # noqa: N815
+    imageUrl = StrictCharField(  # noqa: N815
         source="image_url", max_length=1000, required=False, allow_null=True, allow_blank=True
     )
 
@@ -141,7 +141,7 @@ class StockAdjustInput(serializers.Serializer):
         source="change_quantity", min_value=-MAX_STOCK, max_value=MAX_STOCK
     )
     type = serializers.ChoiceField(choices=StockMovementType.choices)
-    reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=500)
+    reason = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=500)
     relatedOrderId = StrictUUIDField(source="related_order_id", required=False, allow_null=True)  # noqa: N815
 
     def validate_changeQuantity(self, value):  # noqa: N802

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.orders.models import OrderStatus, PaymentMethod
 from apps.orders.services import MAX_LINES, MAX_QUANTITY
-from ecommerce.fields import StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictEmailField, StrictUUIDField
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-]{4,30}$")
 
@@ -30,13 +30,13 @@ class LineInput(serializers.Serializer):
 
 
 class ShippingAddressInput(serializers.Serializer):
-    country = serializers.CharField(max_length=100)
-    firstName = serializers.CharField(max_length=100)
-    lastName = serializers.CharField(max_length=100)
-    address = serializers.CharField(max_length=255)
-    apartment = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    postalCode = serializers.CharField(max_length=20)
-    city = serializers.CharField(max_length=100)
+    country = StrictCharField(max_length=100)
+    firstName = StrictCharField(max_length=100)
+    lastName = StrictCharField(max_length=100)
+    address = StrictCharField(max_length=255)
+    apartment = StrictCharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    postalCode = StrictCharField(max_length=20)
+    city = StrictCharField(max_length=100)
 
     def to_representation(self, instance):
         return instance
@@ -44,8 +44,8 @@ class ShippingAddressInput(serializers.Serializer):
 
 class CheckoutInput(serializers.Serializer):
     items = LineInput(many=True, required=False, allow_empty=True, max_length=MAX_LINES)
-    cartId = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=100)
-    phone = serializers.CharField(
+    cartId = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=100)
+    phone = StrictCharField(
         max_length=32,
         required=True,
         allow_blank=False,
@@ -54,8 +54,8 @@ class CheckoutInput(serializers.Serializer):
             "blank": "A phone number is required for all orders.",
         },
     )
-    guestEmail = serializers.EmailField(required=False, allow_null=True, allow_blank=True, max_length=254)
-    guestName = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=200)
+    guestEmail = StrictEmailField(required=False, allow_null=True, allow_blank=True, max_length=254)
+    guestName = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=200)
     shippingAddress = ShippingAddressInput(required=False, allow_null=True)
     paymentMethod = serializers.ChoiceField(
         choices=PaymentMethod.choices,
@@ -93,8 +93,8 @@ class CheckoutInput(serializers.Serializer):
 
 
 class GuestLookupInput(serializers.Serializer):
-    orderId = serializers.CharField(max_length=100, error_messages={"required": "Order ID and email are required."})
-    email = serializers.CharField(max_length=254, error_messages={"required": "Order ID and email are required."})
+    orderId = StrictCharField(max_length=100, error_messages={"required": "Order ID and email are required."})
+    email = StrictCharField(max_length=254, error_messages={"required": "Order ID and email are required."})
 
 
 class StatusInput(serializers.Serializer):
