@@ -10,6 +10,7 @@ serializers keep DRF's own.
 """
 
 import re
+from decimal import Decimal
 
 from rest_framework import serializers
 
@@ -48,6 +49,13 @@ class StrictUUIDField(_StringOnly, serializers.UUIDField):
 _ASCII_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
+def ascii_decimal(text):
+    """``text`` as a Decimal if it is ASCII digits with an optional sign and decimal point, else
+    None: the same rule as ``StrictDecimalField``, for query parameters (minPrice, maxPrice)."""
+    text = text.strip()
+    return Decimal(text) if _ASCII_DECIMAL.fullmatch(text) else None
+
+
 class StrictDecimalField(serializers.DecimalField):
     """Money and other decimals: a JSON number, or a string of ASCII digits with an optional sign
     and decimal point ("19.90", " 12 "). ``Decimal()`` alone also reads other scripts' digits,
@@ -56,6 +64,6 @@ class StrictDecimalField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
-        if isinstance(data, str) and not _ASCII_DECIMAL.fullmatch(data.strip()):
+        if isinstance(data, str) and ascii_decimal(data) is None:
             self.fail("invalid")
         return super().to_internal_value(data)

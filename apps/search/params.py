@@ -5,9 +5,10 @@ Every bad value is a 400 with the field named; nothing unchecked reaches a backe
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ecommerce.errors import BadRequest
+from ecommerce.fields import ascii_decimal
 
 DEFAULT_LIMIT = 24
 MAX_LIMIT = 100
@@ -96,11 +97,10 @@ def _price(params, name):
     raw = _single(params, name)
     if raw in (None, ""):
         return None
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
+    value = ascii_decimal(raw)
+    if value is None:
         _bad(name, "Must be a number.")
-    if not value.is_finite() or value < 0 or value > MAX_PRICE:
+    if value < 0 or value > MAX_PRICE:
         _bad(name, "Must be a number between 0 and 9999999999.99.")
     return value
 

@@ -6,13 +6,13 @@ variant must satisfy all of these together), ``sortBy`` + ``sortOrder``.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 
 from apps.catalog.models import ProductCategory, Variant
 from apps.catalog.selectors import descendant_ids, product_queryset
 from ecommerce.errors import BadRequest
+from ecommerce.fields import ascii_decimal
 
 SORT_FIELDS = {
     "createdAt": "created_at",
@@ -41,11 +41,8 @@ def _price(params, name):
     raw = params.get(name)
     if raw in (None, ""):
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or value < 0:
+    value = ascii_decimal(raw)
+    if value is None or value < 0:
         raise BadRequest(f"'{name}' must be a non-negative number.", errors={name: ["Must be a non-negative number."]})
     return value
 

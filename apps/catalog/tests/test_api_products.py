@@ -79,7 +79,7 @@ def test_list_pagination(api_client, tree):
 @pytest.mark.parametrize(
     "query",
     ["sortBy=password", "sortBy=createdAt&sortOrder=sideways", "isActive=maybe", "minPrice=abc", "maxPrice=-1",
-     "inStock=perhaps", "attributes[a__b]=x"],
+     "inStock=perhaps", "attributes[a__b]=x", "minPrice=١٢", "maxPrice=1e999999", "minPrice=1_000"],
 )  # fmt: skip
 def test_list_refuses_bad_parameters(api_client, query):
     response = api_client.get(f"/products?{query}")
