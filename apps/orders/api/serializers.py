@@ -29,17 +29,26 @@ class LineInput(serializers.Serializer):
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
+def _optional(max_length):
+    return StrictCharField(max_length=max_length, required=False, allow_blank=True, allow_null=True)
+
+
 class ShippingAddressInput(serializers.Serializer):
+    # The shop's checkout labels first name, apartment and postal code optional and sends them
+    # blank or not at all; the order stores every key, an empty optional one as null.
     country = StrictCharField(max_length=100)
-    firstName = StrictCharField(max_length=100)
+    firstName = _optional(100)
     lastName = StrictCharField(max_length=100)
     address = StrictCharField(max_length=255)
-    apartment = StrictCharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    postalCode = StrictCharField(max_length=20)
+    apartment = _optional(100)
+    postalCode = _optional(20)
     city = StrictCharField(max_length=100)
 
     def to_representation(self, instance):
         return instance
+
+
+ADDRESS_KEYS = ("country", "firstName", "lastName", "address", "apartment", "postalCode", "city")
 
 
 class CheckoutInput(serializers.Serializer):
@@ -85,10 +94,8 @@ class CheckoutInput(serializers.Serializer):
                 raise serializers.ValidationError(errors)
         address = attrs.get("shippingAddress")
         if address is not None:
-            attrs["shippingAddress"] = {
-                key: address.get(key) or (None if key == "apartment" else "")
-                for key in ("country", "firstName", "lastName", "address", "apartment", "postalCode", "city")
-            }
+            # Every key present, in the contract's order; a blank or missing optional one is null.
+            attrs["shippingAddress"] = {key: address.get(key) or None for key in ADDRESS_KEYS}
         return attrs
 
 

@@ -90,6 +90,22 @@ def test_store_pickup_has_no_address_and_apartment_is_optional(place, product):
     assert response.json()["shippingAddress"]["apartment"] is None
 
 
+@pytest.mark.parametrize("field", ["firstName", "postalCode", "apartment"])
+@pytest.mark.parametrize("sent", ["missing", "", "  ", None])
+def test_first_name_postal_code_and_apartment_are_optional(place, product, field, sent):
+    # The shop's checkout labels them optional and sends them blank (or not at all).
+    body = guest_body(product)
+    if sent == "missing":
+        del body["shippingAddress"][field]
+    else:
+        body["shippingAddress"][field] = sent
+    response = place(body)
+    assert response.status_code == 201, response.json()
+    address = response.json()["shippingAddress"]
+    assert address[field] is None
+    assert set(address) == {"country", "firstName", "lastName", "address", "apartment", "postalCode", "city"}
+
+
 def test_authenticated_checkout_belongs_to_the_user(place, client_as, product):
     client, user = client_as("Customer", name="Ann Buyer", profile_image="https://cdn.example.com/ann.png")
     body = guest_body(product, guestEmail=None, guestName=None)
@@ -151,6 +167,11 @@ BAD_BODIES = {
     "address not an object": lambda b: b.update(shippingAddress="1 rue de la Paix"),
     "address without city": lambda b: b["shippingAddress"].pop("city"),
     "address with blank country": lambda b: b["shippingAddress"].update(country=""),
+    "address with blank last name": lambda b: b["shippingAddress"].update(lastName=" "),
+    "address with null street": lambda b: b["shippingAddress"].update(address=None),
+    "address without city, blank first name": lambda b: b["shippingAddress"].update(city="", firstName=""),
+    "address with a too long first name": lambda b: b["shippingAddress"].update(firstName="x" * 101),
+    "address with a too long postal code": lambda b: b["shippingAddress"].update(postalCode="1" * 21),
     "payment method unknown": lambda b: b.update(paymentMethod="BITCOIN"),
     "payment method missing": lambda b: b.pop("paymentMethod"),
     "items and cartId": lambda b: b.update(cartId=str(uuid.uuid4())),
