@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from ecommerce.db import build_databases
 
@@ -28,6 +29,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=True)
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+# POST /orders honours Idempotency-Key: a shop on another origin must be allowed to send it.
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Split deployment: the apps whose URLs, consumers and tasks this process serves.

@@ -116,3 +116,17 @@ def test_shape_matches_environment():
         assert alias_for("auth") == "auth"
     else:
         assert alias_for("catalog") == alias_for("orders") == "default"
+
+
+def test_a_browser_on_another_origin_may_send_an_idempotency_key(client):
+    # POST /orders honours Idempotency-Key: the preflight must allow it, beside the default headers.
+    response = client.options(
+        "/orders",
+        HTTP_ORIGIN="https://shop.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, authorization, idempotency-key",
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] in ("*", "https://shop.example.com")
+    allowed = {h.strip().lower() for h in response["Access-Control-Allow-Headers"].split(",")}
+    assert allowed >= {"idempotency-key", "content-type", "authorization", "x-requested-with"}
