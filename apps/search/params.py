@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ecommerce.errors import BadRequest
 from ecommerce.fields import ascii_decimal
+from ecommerce.pagination import parse_positive_int
 
 DEFAULT_LIMIT = 24
 MAX_LIMIT = 100
@@ -157,7 +158,8 @@ def parse(params):
     sort_order = (_single(params, "sortOrder") or "desc").lower()
     if sort_order not in SORT_ORDERS:
         _bad("sortOrder", "Must be asc or desc.")
-    limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    # The shared rule of every paginated list: above the maximum is capped, below 1 or text is a 400.
+    limit = parse_positive_int(_single(params, "limit"), "limit", DEFAULT_LIMIT, MAX_LIMIT)
     page = _int(params, "page", 1, 1, MAX_RESULT_WINDOW)
     if page * limit > MAX_RESULT_WINDOW:
         _bad("page", f"Results beyond the first {MAX_RESULT_WINDOW} cannot be paged to; refine the search.")

@@ -28,7 +28,7 @@ class ProductSearchView(APIView):
             OpenApiParameter("inStock", bool),
             OpenApiParameter("attributes[name]", str, description="attributes[color]=red or attributes[color][]=red"),
             OpenApiParameter("page", int),
-            OpenApiParameter("limit", int, description="1-100, default 24"),
+            OpenApiParameter("limit", int, description="≥ 1, default 24; above 100 capped to 100"),
             OpenApiParameter("sortBy", str, enum=["_score", "price", "createdAt", "name"]),
             OpenApiParameter("sortOrder", str, enum=["asc", "desc"]),
         ],

@@ -8,10 +8,10 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "params, field",
     [
-        ({"limit": str(10**9)}, "limit"),
         ({"limit": "0"}, "limit"),
-        ({"limit": "101"}, "limit"),
+        ({"limit": "-5"}, "limit"),
         ({"limit": "ten"}, "limit"),
+        ({"limit": "2.5"}, "limit"),
         ({"page": "-1"}, "page"),
         ({"page": "0"}, "page"),
         ({"page": "1.5"}, "page"),
@@ -40,6 +40,14 @@ def test_bad_parameters_are_400(api_client, params, field):
     body = response.json()
     assert field in body["message"]
     assert field in body["errors"]
+
+
+@pytest.mark.parametrize("limit", ["101", "1000", str(10**9)])
+def test_a_limit_above_the_maximum_is_capped(api_client, limit):
+    # As on /products, /auth/users and /orders (api-contract.md: "cap `limit`").
+    response = api_client.get("/search/products", {"limit": limit})
+    assert response.status_code == 200, response.content
+    assert response.json()["pagination"]["limit"] == 100
 
 
 def test_a_stale_token_does_not_turn_a_public_search_into_401(api_client):
