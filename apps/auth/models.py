@@ -5,6 +5,8 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models, transaction
 
+from ecommerce.validation import validate_image_url
+
 ADMIN_ROLE = "ADMIN"
 DEFAULT_ROLE = "Customer"
 
@@ -83,7 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150)
-    profile_image = models.URLField(max_length=500, blank=True, null=True)
+    # The API's rule (absolute http(s) URL or a path on this site), so the admin accepts the same.
+    profile_image = models.CharField(max_length=500, blank=True, null=True, validators=[validate_image_url])
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="users", null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can log in to the Django admin.")

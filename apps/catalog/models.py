@@ -13,6 +13,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from ecommerce.validation import validate_image_url
+
 MAX_CATEGORY_DEPTH = 3
 
 
@@ -21,7 +23,7 @@ class Category(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, related_name="children", null=True, blank=True)
-    image_url = models.CharField(max_length=1000, null=True, blank=True)
+    image_url = models.CharField(max_length=1000, null=True, blank=True, validators=[validate_image_url])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,7 +98,7 @@ class Variant(models.Model):
 class ProductImage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image_url = models.CharField(max_length=1000)
+    image_url = models.CharField(max_length=1000, validators=[validate_image_url])
     alt_text = models.CharField(max_length=500, null=True, blank=True)
     is_primary = models.BooleanField(default=False)
     order = models.IntegerField(default=0)

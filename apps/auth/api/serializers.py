@@ -5,7 +5,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ecommerce.fields import StrictCharField, StrictEmailField, StrictURLField, StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictEmailField, StrictUUIDField
+from ecommerce.validation import ImageURLField
 
 
 class NormalizedEmailField(StrictEmailField):
@@ -32,7 +33,7 @@ class RegisterInput(serializers.Serializer):
     name = _name()
     email = NormalizedEmailField(max_length=254)
     password = _password()
-    profileImage = StrictURLField(max_length=500, required=False, allow_null=True, allow_blank=True)
+    profileImage = ImageURLField(max_length=500, required=False, allow_null=True, allow_blank=True)
 
     def validate_password(self, value):
         try:
@@ -58,7 +59,7 @@ class RefreshInput(serializers.Serializer):
 class UserUpdateInput(serializers.Serializer):
     name = _name(required=False)
     roleId = StrictUUIDField(required=False)
-    profileImage = StrictURLField(max_length=500, required=False, allow_null=True, allow_blank=True)
+    profileImage = ImageURLField(max_length=500, required=False, allow_null=True, allow_blank=True)
 
     def validate(self, attrs):
         if not attrs:

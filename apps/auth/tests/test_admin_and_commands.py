@@ -83,6 +83,19 @@ def test_change_user_and_password_through_the_admin(manager_client, make_user, a
     assert login.status_code == 200
 
 
+def test_the_admin_applies_the_apis_profile_image_rule(manager_client, make_user, role_id):
+    client, _ = manager_client
+    user = make_user(role="Customer", email="cust@example.com")
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    form = {"email": "cust@example.com", "name": "Cust", "role": role_id("Customer"), "is_active": "on"}
+    uploaded = "/images/images/0b7c3a52-5f0e-4d2a-9a44-2b1f8f6c1d3e.png"  # POST /images/upload's imageUrl
+    assert client.post(url, {**form, "profile_image": uploaded}).status_code == 302
+    user.refresh_from_db()
+    assert user.profile_image == uploaded
+    refused = client.post(url, {**form, "profile_image": "//evil.example/a.png"})
+    assert refused.status_code == 200 and b"errorlist" in refused.content
+
+
 def test_admin_refuses_to_demote_the_last_active_admin(manager_client, role_id):
     client, root = manager_client
     response = client.post(

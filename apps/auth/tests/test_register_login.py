@@ -36,6 +36,13 @@ def test_register_creates_a_customer_and_answers_tokens(api_client):
     }
 
 
+def test_register_accepts_the_relative_url_of_our_own_upload(api_client):
+    # POST /images/upload answers a site-relative imageUrl (the original's format, too).
+    image = "/images/images/0b7c3a52-5f0e-4d2a-9a44-2b1f8f6c1d3e.png"
+    assert register(api_client, profileImage=image).status_code == 201
+    assert User.objects.get(email="ada@example.com").profile_image == image
+
+
 def test_register_ignores_a_client_chosen_role(api_client):
     response = register(api_client, roleName="ADMIN", role="ADMIN", roleId="whatever")
     assert response.status_code == 201
@@ -99,6 +106,10 @@ def test_register_missing_field_is_400(api_client, missing):
         ("name", None),
         ("profileImage", "not a url"),
         ("profileImage", 7),
+        ("profileImage", "//evil.example/a.png"),
+        ("profileImage", "images/a.png"),
+        ("profileImage", "javascript:alert(1)"),
+        ("profileImage", "/" + "a" * 500),
     ],
 )
 def test_register_refuses_bad_values(api_client, field, value):

@@ -111,6 +111,8 @@ def test_update_with_only_a_role(client_as, make_user, role_id):
         {"roleId": 5},
         {"roleId": None},
         {"profileImage": "nope"},
+        {"profileImage": "//evil.example/a.png"},
+        {"profileImage": "https://x.io/" + "a" * 500},
     ],
 )
 def test_update_bad_input_is_400(client_as, make_user, body):
@@ -119,6 +121,15 @@ def test_update_bad_input_is_400(client_as, make_user, body):
     response = client.put(f"/auth/users/{other.id}", body, format="json")
     assert response.status_code == 400
     assert response.json()["message"]
+
+
+def test_update_accepts_a_site_relative_profile_image(client_as, make_user):
+    client, _ = client_as("ADMIN")
+    other = make_user()
+    image = "/images/images/0b7c3a52-5f0e-4d2a-9a44-2b1f8f6c1d3e.png"  # POST /images/upload's imageUrl
+    response = client.put(f"/auth/users/{other.id}", {"profileImage": image}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["profileImage"] == image
 
 
 def test_update_with_an_unknown_role_is_400(client_as, make_user):

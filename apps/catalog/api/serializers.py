@@ -13,6 +13,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import MAX_STOCK
 from ecommerce.fields import StrictCharField, StrictDecimalField, StrictSlugField, StrictUUIDField
+from ecommerce.validation import ImageURLField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -73,7 +74,7 @@ class VariantUpdateInput(serializers.Serializer):
 
 
 class ImageInput(serializers.Serializer):
-    imageUrl = StrictCharField(source="image_url", max_length=1000)  # noqa: N815
+    imageUrl = ImageURLField(source="image_url", max_length=1000)  # noqa: N815
     altText = StrictCharField(  # noqa: N815
         source="alt_text", max_length=500, required=False, allow_null=True, allow_blank=True
     )
@@ -124,14 +125,14 @@ class CategoryInput(serializers.Serializer):
     slug = StrictSlugField(max_length=200)
     parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
     parentSlug = StrictSlugField(source="parent_slug", required=False, allow_null=True)  # noqa: N815
-    imageUrl = StrictCharField(source="image_url", max_length=1000, required=False, allow_null=True)  # noqa: N815
+    imageUrl = ImageURLField(source="image_url", max_length=1000, required=False, allow_null=True)  # noqa: N815
 
 
 class CategoryUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=200, required=False)
     slug = StrictSlugField(max_length=200, required=False)
     parentId = StrictUUIDField(source="parent_id", required=False, allow_null=True)  # noqa: N815
-    imageUrl = StrictCharField(  # noqa: N815
+    imageUrl = ImageURLField(  # noqa: N815
         source="image_url", max_length=1000, required=False, allow_null=True, allow_blank=True
     )
 

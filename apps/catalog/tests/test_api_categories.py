@@ -88,6 +88,10 @@ def test_create(admin, tree):
         ({"name": "Bad slug", "slug": "not a slug!"}, 400),
         ({"name": "Orphan", "slug": "orphan", "parentId": "00000000-0000-0000-0000-000000000007"}, 404),
         ({"name": "Bad parent", "slug": "bad-parent", "parentId": "nope"}, 400),
+        ({"name": "Bad image", "slug": "bad-image", "imageUrl": "//evil.example/x.png"}, 400),
+        ({"name": "Bad image", "slug": "bad-image", "imageUrl": "javascript:alert(1)"}, 400),
+        ({"name": "Bad image", "slug": "bad-image", "imageUrl": "/" + "a" * 1000}, 400),
+        ({"name": "CDN image", "slug": "cdn-image", "imageUrl": "https://cdn.example.com/c.jpg"}, 201),
     ],
 )
 def test_create_errors(admin, tree, body, status):
@@ -136,6 +140,9 @@ def test_update(admin, tree, shirt):
     assert event.payload["category_slugs"] == ["formal-shirts"]
     assert admin.put(url, {"slug": "men"}, format="json").status_code == 409
     assert admin.put(f"/products/categories/{uuid.uuid4()}", {"name": "x"}, format="json").status_code == 404
+    assert admin.put(url, {"imageUrl": "images/x.png"}, format="json").status_code == 400
+    response = admin.put(url, {"imageUrl": "/images/images/x.png"}, format="json")
+    assert response.status_code == 200 and response.json()["imageUrl"] == "/images/images/x.png"
     # Move under another parent, then to the root.
     response = admin.put(url, {"parentId": str(tree["women"].id)}, format="json")
     assert response.status_code == 200 and response.json()["parentId"] == str(tree["women"].id)

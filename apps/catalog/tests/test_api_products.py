@@ -225,6 +225,9 @@ def test_create_minimal_product(admin, db):
         ({"variants": [{"price": 1, "attributes": {"color": {"nested": 1}}}]}, "variants"),
         ({"categoryIds": ["not-a-uuid"]}, "categoryIds"),
         ({"images": [{"altText": "no url"}]}, "images"),
+        ({"images": [{"imageUrl": "javascript:alert(1)"}]}, "images"),
+        ({"images": [{"imageUrl": "//evil.example/x.png"}]}, "images"),
+        ({"images": [{"imageUrl": "x.png"}]}, "images"),
         ({"isActive": "sometimes"}, "isActive"),
     ],
 )
@@ -369,6 +372,9 @@ def test_add_images_bare_array_and_wrapped(admin, shirt):
     detail = admin.get(f"/products/id/{shirt.id}").json()
     assert [i["imageUrl"][-5:] for i in detail["images"]] == ["c.jpg", "a.jpg", "b.jpg", "d.jpg"]
     assert admin.post(url, [{"altText": "no url"}], format="json").status_code == 400
+    assert admin.post(url, [{"imageUrl": "//evil.example/x.png"}], format="json").status_code == 400
+    # Absolute http(s) URLs too (the original's IMAGE_BASE_URL form, a CDN).
+    assert admin.post(url, [{"imageUrl": "https://cdn.example.com/e.jpg"}], format="json").status_code == 201
     assert admin.post(url, "nope", format="json").status_code == 400
 
 
