@@ -8,19 +8,15 @@ upload never fills the memory or the disk beyond the limit.
 
 from django.core.files.uploadhandler import FileUploadHandler
 
-from ecommerce.errors import ApiError
+from ecommerce.errors import BadRequest
 
 # Room for the multipart boundaries, part headers and a few small form fields.
 ENVELOPE_BYTES = 64 * 1024
 
 
-class FileTooLarge(ApiError):
-    status_code = 413
-    default_detail = "File too large."
-
-
 def too_large(limit):
-    return FileTooLarge(f"File too large. The maximum size is {limit // (1024 * 1024)} MB.", extra={"status": "error"})
+    # 400, not 413: the original (multer's LIMIT_FILE_SIZE) answered 400 "File too large".
+    return BadRequest(f"File too large. The maximum size is {limit // (1024 * 1024)} MB.", extra={"status": "error"})
 
 
 class SizeLimitUploadHandler(FileUploadHandler):

@@ -45,8 +45,10 @@ class UploadView(APIView):
         request={"multipart/form-data": UploadRequestSerializer},
         responses={
             201: UploadResponseSerializer,
-            400: OpenApiResponse(description="no file, not an allowed image, too many pixels"),
-            413: OpenApiResponse(description="file larger than IMAGE_MAX_UPLOAD_BYTES"),
+            400: OpenApiResponse(
+                description="no file, not an allowed image, too many pixels, "
+                "file larger than IMAGE_MAX_UPLOAD_BYTES (File too large...)"
+            ),
         },
         summary="Upload a product image (JPEG, PNG, GIF, WebP; re-encoded without metadata)",
     )
