@@ -322,7 +322,15 @@ class CategoryListView(CatalogView):
     permissions_by_method = {"POST": [Has("create:category")]}
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["tree"])], responses=s.CategorySerializer(many=True)
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["tree"],
+                description="tree: roots with nested `children`, present only on categories that have some",
+            )
+        ],
+        responses=s.CategorySerializer(many=True),
     )
     def get(self, request):
         rows = catalog_cache.cached(
@@ -331,11 +339,12 @@ class CategoryListView(CatalogView):
         )
         if request.query_params.get("format") != "tree":
             return Response(rows)
-        nodes = {row["id"]: {**row, "children": []} for row in rows}
+        # As the original: a node carries `children` only when it has some (no [] on leaves).
+        nodes = {row["id"]: dict(row) for row in rows}
         roots = []
         for node in nodes.values():
             parent = nodes.get(node["parentId"]) if node["parentId"] else None
-            (parent["children"] if parent else roots).append(node)
+            (parent.setdefault("children", []) if parent else roots).append(node)
         return Response(roots)
 
     @extend_schema(request=s.CategoryInput, responses={201: s.CategorySerializer})

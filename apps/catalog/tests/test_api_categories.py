@@ -30,15 +30,21 @@ def test_flat_list_is_a_bare_array_ordered_by_name(api_client, tree, shirt):
 
 
 def test_tree(api_client, tree, catalog_queries):
+    factories.category("Gifts", "gifts")  # a root without children
     with catalog_queries(1):
         response = api_client.get("/products/categories?format=tree")
     assert response.status_code == 200
     roots = response.json()
-    assert [r["slug"] for r in roots] == ["clothing", "electronics"]
+    assert [r["slug"] for r in roots] == ["clothing", "electronics", "gifts"]
+    assert "children" not in roots[2]
     clothing = roots[0]
     assert [c["slug"] for c in clothing["children"]] == ["men", "women"]
     assert [c["slug"] for c in clothing["children"][0]["children"]] == ["shirts", "trousers"]
-    assert clothing["children"][0]["children"][0]["children"] == []
+    # As the original: `children` only where there are some (a leaf has none, not []).
+    shirts = clothing["children"][0]["children"][0]
+    assert "children" not in shirts and set(shirts) == CATEGORY_FIELDS
+    electronics = roots[1]
+    assert all("children" in node for node in (clothing, clothing["children"][0], electronics))
 
 
 @pytest.mark.parametrize("by", ["id", "slug"])
@@ -51,6 +57,9 @@ def test_by_id_and_slug(api_client, tree, by):
     assert [c["slug"] for c in body["children"]] == ["shirts", "trousers"]
     root = api_client.get("/products/categories/slug/clothing").json()
     assert root["parent"] is None
+    # By id or slug a leaf keeps its (empty) children array, as the original's include did.
+    leaf = api_client.get(f"/products/categories/{by}/{getattr(tree['shirts'], by)}").json()
+    assert leaf["children"] == [] and leaf["parent"]["slug"] == "men"
 
 
 @pytest.mark.parametrize(
