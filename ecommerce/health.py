@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics.
+"""The gateway's root, liveness, readiness and metrics.
 
 Apps add their own readiness checks and metrics in ``AppConfig.ready()`` with
 ``register_check`` and ``register_metrics`` (e.g. the broker and the outbox backlog).
@@ -59,6 +59,11 @@ def _cache_check():
 
 register_check("database", _database_check)
 register_check("cache", _cache_check)
+
+
+def gateway_root(request):
+    """``GET /``: the original gateway's own greeting (original-api.md section 0); no dependency."""
+    return JsonResponse({"message": "API Gateway online"})
 
 
 def liveness(request):

@@ -28,6 +28,7 @@ def serves(service):
 
 
 urlpatterns = [
+    path("", health.gateway_root, name="root"),
     path("health", health.liveness, name="health"),
     path("health/ready", health.readiness, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),

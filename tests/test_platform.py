@@ -17,6 +17,21 @@ def test_unknown_route_is_a_json_404(client):
     assert "not found" in response.json()["message"]
 
 
+def test_the_gateway_root_says_it_is_online_without_touching_a_database(client):
+    from contextlib import ExitStack
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    with ExitStack() as stack:
+        captured = [stack.enter_context(CaptureQueriesContext(connections[a])) for a in set(context_aliases())]
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"message": "API Gateway online"}  # original-api.md section 0
+    assert [q for c in captured for q in c.captured_queries] == []
+
+
 def test_liveness(client):
     response = client.get("/health")
     assert response.status_code == 200
