@@ -518,7 +518,13 @@ def test_store_journey(admin_journey, call, api_client, client_as):
         3,
     )
     assert line["variantAttributes"]["Size"] == "M" and (line["imageUrl"] is None or isinstance(line["imageUrl"], str))
-    assert call(admin, "put", f"/orders/{oldest['id']}/status", {"status": "PAID"})["status"] == "PAID"
+    # The guest pays cash on delivery: the order ships from PENDING; sending it again changes nothing.
+    assert call(admin, "put", f"/orders/{oldest['id']}/status", {"status": "SHIPPED"})["status"] == "SHIPPED"
+    again = call(admin, "put", f"/orders/{oldest['id']}/status", {"status": "SHIPPED"})
+    assert (
+        again["status"] == "SHIPPED"
+        and again["updatedAt"] == call(admin, "get", f"/orders/{oldest['id']}")["updatedAt"]
+    )
     assert call(admin, "put", f"/orders/{newest['id']}/status", {"status": "CANCELLED"})["status"] == "CANCELLED"
     stock = call(admin, "get", f"/products/id/{shirt['id']}")
     assert next(v for v in stock["variants"] if v["id"] == red["id"])["stockQuantity"] == 10 - 3

@@ -37,7 +37,17 @@ ALLOWED_TRANSITIONS = {
     OrderStatus.CANCELLED: set(),
     OrderStatus.FAILED: set(),
 }
+# Cash on delivery is collected at the door, so such an order ships without being marked PAID.
+CASH_ON_DELIVERY_TRANSITIONS = {OrderStatus.PENDING: {OrderStatus.SHIPPED}}
 RELEASING_STATUSES = {OrderStatus.CANCELLED, OrderStatus.FAILED}
+
+
+def allowed_transitions(order):
+    """The statuses ``order`` may move to next."""
+    allowed = ALLOWED_TRANSITIONS[OrderStatus(order.status)]
+    if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+        allowed = allowed | CASH_ON_DELIVERY_TRANSITIONS.get(OrderStatus(order.status), set())
+    return allowed
 
 
 @dataclass(frozen=True)
@@ -325,7 +335,10 @@ def _compensate(order_id):
 
 
 def change_status(order_id, new_status):
-    """Move an order along the workflow; cancelling or failing gives the stock back."""
+    """Move an order along the workflow; cancelling or failing gives the stock back.
+
+    The status the order already has is a no-op (a retried or double-clicked request): the
+    order comes back unchanged, with no event and no stock movement."""
     from apps.catalog.services import release_stock
 
     if new_status not in OrderStatus.values:
@@ -339,7 +352,9 @@ def change_status(order_id, new_status):
         if order is None:
             raise NotFound("Order not found.")
         previous = order.status
-        if new_status not in ALLOWED_TRANSITIONS[OrderStatus(previous)]:
+        if new_status == previous:
+            return order
+        if new_status not in allowed_transitions(order):
             raise Conflict(f"Cannot change order status from {previous} to {new_status}.")
         order.status = new_status
         order.save(using=using, update_fields=["status", "updated_at"])

@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -197,7 +197,16 @@ class OrderDetailView(APIView):
 class OrderStatusView(APIView):
     permission_classes = [Has("update:order")]
 
-    @extend_schema(request=StatusInput, responses={200: OrderOutput}, summary="Move an order along the workflow")
+    @extend_schema(
+        request=StatusInput,
+        responses={
+            200: OrderOutput,
+            409: OpenApiResponse(description="transition not allowed from the current status"),
+        },
+        summary="Move an order along the workflow",
+        description="The status the order already has answers 200 with the order unchanged (no event, no stock "
+        "movement). Cash-on-delivery orders may go PENDING → SHIPPED.",
+    )
     def put(self, request, order_id):
         data = StatusInput(data=request.data if isinstance(request.data, dict) else {})
         data.is_valid(raise_exception=True)
