@@ -67,3 +67,25 @@ class StrictDecimalField(serializers.DecimalField):
         if isinstance(data, str) and ascii_decimal(data) is None:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def ascii_integer(text):
+    """``text`` as an int if it is ASCII digits with an optional sign, else None (``int()`` also
+    reads other scripts' digits and underscores: "١٢", "1_0")."""
+    text = text.strip()
+    return int(text) if len(text) <= 20 and _ASCII_INTEGER.fullmatch(text) else None
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A whole number: a JSON integer or a string of ASCII digits. DRF's field also takes true
+    (as 1), 5.0 and other scripts' digits."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = ascii_integer(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

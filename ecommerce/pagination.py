@@ -7,17 +7,15 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ecommerce.errors import BadRequest
+from ecommerce.fields import ascii_integer
 
 
 def parse_positive_int(raw, name, default, maximum=None):
     """A 1-based positive integer query parameter; values above ``maximum`` are capped."""
     if raw in (None, ""):
         return default
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a positive integer.", errors={name: ["Must be a positive integer."]})
-    if value < 1:
+    value = ascii_integer(str(raw))
+    if value is None or value < 1:
         raise BadRequest(f"'{name}' must be a positive integer.", errors={name: ["Must be a positive integer."]})
     if maximum is not None:
         value = min(value, maximum)

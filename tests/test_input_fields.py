@@ -11,8 +11,8 @@ from ecommerce import fields
 
 APPS_WITH_INPUTS = ["auth", "catalog", "cart", "orders"]
 # DRF fields that take a string and coerce other JSON types into one, and their strict versions.
-COERCING = (serializers.CharField, serializers.UUIDField, serializers.DecimalField)
-STRICT = (fields._StringOnly, fields.StrictDecimalField)
+COERCING = (serializers.CharField, serializers.UUIDField, serializers.DecimalField, serializers.IntegerField)
+STRICT = (fields._StringOnly, fields.StrictDecimalField, fields.StrictIntegerField)
 
 
 def input_serializers():
@@ -134,3 +134,16 @@ def test_decimal_field_reads_a_number_or_a_string_of_ascii_digits(value, expecte
 
 def test_decimal_field_keeps_blank_as_null_where_null_is_allowed():
     assert run(fields.StrictDecimalField(**MONEY, allow_null=True), "") is None
+
+
+@pytest.mark.parametrize(
+    "value", [True, False, 5.0, 1.5, "١٢", "1_0", "1e3", "", " ", "12a", None, [1], {"a": 1}], ids=repr
+)
+def test_integer_fields_take_json_integers_and_ascii_digits_only(value):
+    with pytest.raises(serializers.ValidationError):
+        run(fields.StrictIntegerField(), value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(12, 12), ("12", 12), (" -3 ", -3), ("+7", 7), (0, 0)], ids=repr)
+def test_integer_fields_read_integers(value, expected):
+    assert run(fields.StrictIntegerField(), value) == expected

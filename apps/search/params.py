@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+
 from ecommerce.errors import BadRequest
 from ecommerce.fields import ascii_decimal
 from ecommerce.pagination import parse_positive_int
 
 DEFAULT_LIMIT = 24
-MAX_LIMIT = 100
 # Deepest result reachable by paging (Elasticsearch's index.max_result_window); both backends.
 MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_LENGTH = 200
@@ -159,7 +160,7 @@ def parse(params):
     if sort_order not in SORT_ORDERS:
         _bad("sortOrder", "Must be asc or desc.")
     # The shared rule of every paginated list: above the maximum is capped, below 1 or text is a 400.
-    limit = parse_positive_int(_single(params, "limit"), "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    limit = parse_positive_int(_single(params, "limit"), "limit", DEFAULT_LIMIT, settings.MAX_PAGE_SIZE)
     page = _int(params, "page", 1, 1, MAX_RESULT_WINDOW)
     if page * limit > MAX_RESULT_WINDOW:
         _bad("page", f"Results beyond the first {MAX_RESULT_WINDOW} cannot be paged to; refine the search.")

@@ -12,7 +12,7 @@ from apps.catalog.models import (
     Variant,
 )
 from apps.catalog.services import MAX_STOCK
-from ecommerce.fields import StrictCharField, StrictDecimalField, StrictSlugField, StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictDecimalField, StrictIntegerField, StrictSlugField, StrictUUIDField
 from ecommerce.validation import ImageURLField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -56,10 +56,10 @@ class VariantInput(serializers.Serializer):
     attributes = AttributesField(required=False, default=dict)
     price = _money()
     costPrice = _money(source="cost_price", required=False, allow_null=True)  # noqa: N815
-    lowStockThreshold = serializers.IntegerField(  # noqa: N815
+    lowStockThreshold = StrictIntegerField(  # noqa: N815
         source="low_stock_threshold", required=False, allow_null=True, min_value=0, max_value=MAX_STOCK
     )
-    initialStockQuantity = serializers.IntegerField(  # noqa: N815
+    initialStockQuantity = StrictIntegerField(  # noqa: N815
         source="initial_stock_quantity", required=False, default=0, min_value=0, max_value=MAX_STOCK
     )
 
@@ -68,7 +68,7 @@ class VariantUpdateInput(serializers.Serializer):
     attributes = AttributesField(required=False)
     price = _money(required=False)
     costPrice = _money(source="cost_price", required=False, allow_null=True)  # noqa: N815
-    lowStockThreshold = serializers.IntegerField(  # noqa: N815
+    lowStockThreshold = StrictIntegerField(  # noqa: N815
         source="low_stock_threshold", required=False, allow_null=True, min_value=0, max_value=MAX_STOCK
     )
 
@@ -79,7 +79,7 @@ class ImageInput(serializers.Serializer):
         source="alt_text", max_length=500, required=False, allow_null=True, allow_blank=True
     )
     isPrimary = serializers.BooleanField(source="is_primary", required=False, default=False)  # noqa: N815
-    order = serializers.IntegerField(required=False, default=0, min_value=0, max_value=100_000)
+    order = StrictIntegerField(required=False, default=0, min_value=0, max_value=100_000)
 
 
 class ProductInput(serializers.Serializer):
@@ -138,7 +138,7 @@ class CategoryUpdateInput(serializers.Serializer):
 
 
 class StockAdjustInput(serializers.Serializer):
-    changeQuantity = serializers.IntegerField(  # noqa: N815
+    changeQuantity = StrictIntegerField(  # noqa: N815
         source="change_quantity", min_value=-MAX_STOCK, max_value=MAX_STOCK
     )
     type = serializers.ChoiceField(choices=StockMovementType.choices)
@@ -149,13 +149,6 @@ class StockAdjustInput(serializers.Serializer):
         if value == 0:
             raise serializers.ValidationError("Must not be zero.")
         return value
-
-    def to_internal_value(self, data):
-        # "5.5" and true are not integers (DRF would accept true as 1 and 5.0 as 5).
-        raw = data.get("changeQuantity") if hasattr(data, "get") else None
-        if isinstance(raw, (bool, float)):
-            raise serializers.ValidationError({"changeQuantity": ["A valid integer is required."]})
-        return super().to_internal_value(data)
 
 
 # --- Outputs -----------------------------------------------------------------------------------

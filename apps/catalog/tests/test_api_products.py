@@ -74,6 +74,9 @@ def test_list_pagination(api_client, tree):
     assert api_client.get("/products?limit=1000").json()["pagination"]["limit"] == 100
     assert api_client.get("/products?page=0").status_code == 400
     assert api_client.get("/products?limit=abc").status_code == 400
+    # ASCII digits only: int() would read these as 12 and 10.
+    assert api_client.get("/products?limit=١٢").status_code == 400
+    assert api_client.get("/products?page=1_0").status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -8,18 +8,9 @@ from rest_framework import serializers
 
 from apps.orders.models import OrderStatus, PaymentMethod
 from apps.orders.services import MAX_LINES, MAX_QUANTITY
-from ecommerce.fields import StrictCharField, StrictEmailField, StrictUUIDField
+from ecommerce.fields import StrictCharField, StrictEmailField, StrictIntegerField, StrictUUIDField
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-]{4,30}$")
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer, or a string/float holding one; refuses booleans and fractions."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, float) and not data.is_integer()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class LineInput(serializers.Serializer):

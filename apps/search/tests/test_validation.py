@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
         ({"limit": "-5"}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"limit": "2.5"}, "limit"),
+        ({"limit": "١٢"}, "limit"),
+        ({"page": "1_0"}, "page"),
         ({"page": "-1"}, "page"),
         ({"page": "0"}, "page"),
         ({"page": "1.5"}, "page"),
