@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -98,6 +98,10 @@ def _error_response(exc):
         return Response(_body(f"Invalid input. {_first_message(errors)}", errors), status=400)
     if isinstance(exc, RequestDataTooBig):
         return Response(_body("Request body too large."), status=413)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's limits on what a request may hold (more than DATA_UPLOAD_MAX_NUMBER_FIELDS form
+        # fields, too many files, a malformed multipart body): the client's fault, not ours.
+        return Response(_body("Bad request: the request holds more than the server accepts."), status=400)
     if isinstance(exc, exceptions.ParseError):
         return Response(_body(f"Malformed request body: {exc.detail}"), status=400)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):

@@ -138,3 +138,9 @@ def test_head_is_refused_like_get(api_client, client_as, template):
 def test_a_null_character_in_the_url_is_a_400(api_client, path):
     body = assert_json_error(api_client.get(path), 400)
     assert "Null characters" in body["message"]
+
+
+def test_a_form_body_with_too_many_fields_is_a_400(api_client):
+    body = "&".join(f"field{i}=x" for i in range(1200))  # DATA_UPLOAD_MAX_NUMBER_FIELDS is 1000
+    response = api_client.post("/auth/login", body, content_type="application/x-www-form-urlencoded")
+    assert_json_error(response, 400)
