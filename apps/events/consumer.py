@@ -8,9 +8,11 @@
 - Offsets are committed after the effects of the messages they cover (at-least-once; the inbox
   makes redelivery harmless).
 - A batch of messages is applied in one database transaction (each message in its own
-  savepoint), then its offsets are committed. If the runner itself fails (the database is down,
-  say), the batch rolls back, no offset is committed, and the consumer seeks back to the batch's
-  first messages and tries again after a pause, so nothing is skipped.
+  savepoint), then its offsets are committed. If the runner itself fails, or a handler fails for
+  a reason that is not the message's (``runner.NOT_THE_MESSAGES_FAULT``: the database or the
+  search index is down), the batch rolls back, no offset is committed, and the consumer seeks
+  back to the batch's first messages and tries again after a growing pause (up to 30 s), so
+  nothing is skipped and nothing is dead-lettered for a server's outage.
 """
 
 import logging
@@ -25,6 +27,7 @@ from apps.events.runner import deliver, processed_ids
 from ecommerce.db import alias_for
 
 logger = logging.getLogger(__name__)
+RETRY_PAUSE_MAX_SECONDS = 30.0
 
 
 def _refresh_connections():
@@ -80,6 +83,7 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, ma
     client.subscribe([wire_topic(t) for t in topics])
     stats = ConsumerStats()
     idle_since = time.monotonic()
+    failures_in_a_row = 0
     try:
         while not stop.is_set():
             # consume() waits for ``batch`` messages or ``poll_timeout``: a short timeout keeps a
@@ -105,16 +109,19 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, ma
             _refresh_connections()
             try:
                 _apply_batch(group, valid, aliases)
-            except Exception:  # noqa: BLE001 - infrastructure failure (database down): retry the batch
+            except Exception:  # noqa: BLE001 - a server away (database, search index): retry the batch
                 logger.exception("could not process a batch; will retry it", extra={"group": group})
                 stats.failures += 1
+                failures_in_a_row += 1
                 rewind = {}
                 for message in valid:
                     rewind.setdefault((message.topic(), message.partition()), message.offset())
                 for (t, p), o in rewind.items():
                     client.seek(TopicPartition(t, p, o))
-                stop.wait(1.0)
+                # 1 s, 2 s, 4 s ... up to 30 s while the server stays away.
+                stop.wait(min(2.0 ** (failures_in_a_row - 1), RETRY_PAUSE_MAX_SECONDS))
                 continue
+            failures_in_a_row = 0
             offsets = {}
             for message in valid:
                 offsets[(message.topic(), message.partition())] = message.offset() + 1

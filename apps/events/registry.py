@@ -7,6 +7,12 @@ runner records the event id in the same transaction, so a redelivered event is s
 from dataclasses import dataclass
 
 
+class RetryLater(Exception):  # noqa: N818 - reads as what the consumer must do
+    """Raised by a handler that cannot work now for a reason outside the message (a server it
+    writes to is down): the message is not poison. The consumer rolls its batch back, commits no
+    offset and tries again after a pause; nothing is dead-lettered, so nothing is lost."""
+
+
 @dataclass(frozen=True)
 class Event:
     id: str

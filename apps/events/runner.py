@@ -4,13 +4,16 @@ import json
 import logging
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from apps.events.models import DeadLetter, ProcessedEvent
-from apps.events.registry import Event, subscriptions
+from apps.events.registry import Event, RetryLater, subscriptions
 from ecommerce.db import alias_for
 
 logger = logging.getLogger(__name__)
+
+# Failures that say nothing about the message: it is retried later, never dead-lettered.
+NOT_THE_MESSAGES_FAULT = (RetryLater, OperationalError, InterfaceError)
 
 
 class BadMessage(ValueError):
@@ -131,6 +134,8 @@ def deliver(topic, raw, groups=None, attempts=3, processed=None):
     """Hand one message to every subscription of ``topic`` (optionally only some groups).
 
     A handler that keeps failing sends the message to the dead-letter table and the others go on.
+    A failure that is not the message's fault (``NOT_THE_MESSAGES_FAULT``: a server down) is
+    raised to the caller instead, which keeps the message for a later attempt.
     ``processed``: ``processed_ids`` of the message's batch, when the caller fetched it.
     """
     subs = [s for s in subscriptions(topic=topic) if groups is None or s.group in groups]
@@ -154,6 +159,8 @@ def deliver(topic, raw, groups=None, attempts=3, processed=None):
                 if processed is not None:
                     processed.mark(alias_for(sub.context), event.id)
                 break
+            except NOT_THE_MESSAGES_FAULT:
+                raise
             except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the consumer
                 last_error = exc
                 logger.warning("handler failed", extra={"group": sub.group, "event_id": event.id, "error": str(exc)})

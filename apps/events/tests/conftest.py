@@ -11,8 +11,10 @@ from ecommerce.db import alias_for
 @pytest.fixture(autouse=True)
 def _clean_sink():
     sink.HANDLED.clear()
+    sink.SERVER_DOWN_FOR["attempts"] = 0
     yield
     sink.HANDLED.clear()
+    sink.SERVER_DOWN_FOR["attempts"] = 0
 
 
 @pytest.fixture

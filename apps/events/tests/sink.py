@@ -6,11 +6,13 @@ is an entry in ``HANDLED`` (an in-memory list); the runner records the event id 
 
 import threading
 
-from apps.events.registry import Event, consumer
+from apps.events.registry import Event, RetryLater, consumer
 
 TOPIC = "events_test"
 GROUP = "test-sink"
 HANDLED = []
+# How many more times a "NEEDS_SERVER" event finds its (imaginary) server down.
+SERVER_DOWN_FOR = {"attempts": 0}
 _lock = threading.Lock()
 
 
@@ -18,7 +20,13 @@ _lock = threading.Lock()
 def sink(event: Event):
     if event.type == "POISON":
         raise RuntimeError("poison message")
-    if event.type not in ("THING_CREATED", "THING_UPDATED"):
+    if event.type == "NEEDS_SERVER":
+        with _lock:
+            down = SERVER_DOWN_FOR["attempts"] > 0
+            SERVER_DOWN_FOR["attempts"] -= 1
+        if down:
+            raise RetryLater("the server this handler writes to is down")
+    if event.type not in ("THING_CREATED", "THING_UPDATED", "NEEDS_SERVER"):
         raise ValueError(f"unknown event type {event.type}")
     with _lock:
         HANDLED.append((event.payload["key"], event.payload["n"], event.id))

@@ -267,3 +267,18 @@ def test_a_batch_that_fails_on_the_database_is_retried_not_skipped(kafka_setting
     assert stats.failures == 1 and stats.messages == 2
     assert sink.by_key() == {"a": [1, 2]}
     assert not DeadLetter.objects.using(orders()).exists()
+
+
+@pytest.mark.kafka
+def test_a_server_outage_in_a_handler_is_retried_not_dead_lettered(kafka_settings, emit):
+    """The search index (say) is down for the first two attempts: the batch is rewound, nothing
+    is committed or dead-lettered, and the event is applied once when the server is back."""
+    emit("a", 1, "NEEDS_SERVER")
+    emit("a", 2)
+    relay.relay_pending(aliases=[orders()])
+    sink.SERVER_DOWN_FOR["attempts"] = 2
+    stats = consume(2)
+    assert stats.failures == 2 and stats.messages == 2
+    assert sink.by_key() == {"a": [1, 2]}
+    assert not DeadLetter.objects.using(orders()).exists()
+    assert ProcessedEvent.objects.using(orders()).filter(group=sink.GROUP).count() == 2

@@ -48,6 +48,34 @@ def test_poison_message_is_dead_lettered_and_the_consumer_goes_on():
     assert not ProcessedEvent.objects.using(alias_for("orders")).filter(event_id=poison["id"]).exists()
 
 
+@pytest.mark.parametrize("failure", ["retry_later", "database"])
+def test_a_server_outage_is_raised_to_the_consumer_not_dead_lettered(failure, monkeypatch):
+    """Not poison: the consumer keeps the message (no offset committed) and retries it later."""
+    from django.db import OperationalError
+
+    from apps.events import registry
+
+    event = envelope("NEEDS_SERVER")
+    if failure == "retry_later":
+        sink.SERVER_DOWN_FOR["attempts"] = 1
+        expected = registry.RetryLater
+    else:
+
+        def database_down(event):
+            raise OperationalError("connection to server was lost")
+
+        subscription = next(iter(registry.subscriptions(group=sink.GROUP)))
+        monkeypatch.setattr(subscription, "handler", database_down)
+        expected = OperationalError
+    with pytest.raises(expected):
+        deliver(sink.TOPIC, json.dumps(event), groups=[sink.GROUP])
+    assert letters() == []
+    assert not ProcessedEvent.objects.using(alias_for("orders")).filter(event_id=event["id"]).exists()
+    monkeypatch.undo()
+    deliver(sink.TOPIC, json.dumps(event), groups=[sink.GROUP])  # the server is back
+    assert sink.handled_ids() == [event["id"]]
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [

@@ -11,11 +11,14 @@ A backend holds product documents and answers ``SearchQuery``s with the same sha
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.events.registry import RetryLater
+
 BACKENDS = ("database", "elasticsearch")
 
 
-class SearchUnavailable(Exception):
-    """The backend cannot answer now (server down, timeout); the API turns it into a 503."""
+class SearchUnavailable(RetryLater):
+    """The backend cannot answer now (server down, timeout): the API turns it into a 503, and the
+    consumer keeps the event for a later attempt instead of dead-lettering it."""
 
 
 class Backend:

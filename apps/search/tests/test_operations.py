@@ -118,6 +118,16 @@ def test_elasticsearch_down_is_503_and_the_product_list_still_works(api_client, 
         get_backend().check()
 
 
+def test_an_event_that_finds_elasticsearch_down_waits_instead_of_being_dead_lettered(settings):
+    """The consumer gets the failure (it then rewinds and retries the batch): the event is kept."""
+    settings.SEARCH_BACKEND = "elasticsearch"
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:1"  # nothing listens there
+    envelope = {"id": str(uuid.uuid4()), "type": "PRODUCT_CREATED", "payload": make_product("Kept Lamp")}
+    with pytest.raises(SearchUnavailable):
+        deliver("product_events", json.dumps(envelope), groups=["search"])
+    assert not DeadLetter.objects.using(alias_for("search")).exists()
+
+
 @pytest.mark.elasticsearch
 def test_readiness_reports_elasticsearch(settings, elastic):
     with pytest.raises(SearchUnavailable, match="points at no index"):
