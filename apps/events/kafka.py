@@ -55,6 +55,16 @@ def get_producer(bootstrap=None):
         return _producers[key]
 
 
+def discard_producer(producer):
+    """Forget a producer after a broker outage: the next ``get_producer`` builds a fresh one.
+    An idempotent producer whose messages timed out can stay fenced by the broker for good
+    (PRODUCER_FENCED on every later send) until the process restarts."""
+    with _lock:
+        for key, cached in list(_producers.items()):
+            if cached is producer:
+                del _producers[key]
+
+
 def close_producers(timeout=5.0):
     """Flush and forget the cached producers (tests, shutdown)."""
     with _lock:

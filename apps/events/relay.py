@@ -97,25 +97,57 @@ def encode(row):
     return json.dumps(row.envelope(), separators=(",", ":"), default=str).encode()
 
 
+class BrokerUnavailable(str):
+    """A delivery error that says the broker was not reachable, not that the row is at fault:
+    the row is due again on the relay's next pass instead of after its own backoff (each pass
+    already waits up to ``KAFKA_DELIVERY_TIMEOUT_MS`` while the broker stays away), so the
+    backlog goes out as soon as the broker answers."""
+
+
+def _broker_side(err):
+    from confluent_kafka import KafkaError
+
+    transport_codes = {
+        KafkaError._MSG_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._RESOLVE,
+        KafkaError._FENCED,
+        KafkaError.PRODUCER_FENCED,
+        KafkaError.NETWORK_EXCEPTION,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.NOT_ENOUGH_REPLICAS,
+        KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    }
+    return err.fatal() or err.retriable() or err.code() in transport_codes
+
+
 class KafkaPublisher:
     """Sends rows with confluent-kafka and returns ``{row.pk: error or None}`` once all reported."""
 
     def __init__(self, bootstrap=None):
         from apps.events.kafka import get_producer
 
+        self.bootstrap = bootstrap
         self.producer = get_producer(bootstrap)
 
     def send(self, rows):
         from confluent_kafka import KafkaException
 
-        from apps.events.kafka import wire_topic
+        from apps.events.kafka import discard_producer, get_producer, wire_topic
 
         reports = {}
         topics = {}
 
         def report_for(pk):
             def on_delivery(err, _msg):
-                reports[pk] = None if err is None else str(err)
+                if err is None:
+                    reports[pk] = None
+                else:
+                    reports[pk] = BrokerUnavailable(err) if _broker_side(err) else str(err)
 
             return on_delivery
 
@@ -135,10 +167,16 @@ class KafkaPublisher:
                 except BufferError:
                     self.producer.poll(0.1)  # local queue full: let reports drain, then go on
                 except KafkaException as exc:
-                    reports[row.pk] = str(exc)
+                    err = exc.args[0] if exc.args else None
+                    broker_side = err is not None and hasattr(err, "code") and _broker_side(err)
+                    reports[row.pk] = BrokerUnavailable(exc) if broker_side else str(exc)
                     break
         self.producer.flush(settings.KAFKA_DELIVERY_TIMEOUT_MS / 1000 + 5)
-        return {row.pk: reports.get(row.pk, "no delivery report") for row in rows}
+        results = {row.pk: reports.get(row.pk, BrokerUnavailable("no delivery report")) for row in rows}
+        if any(isinstance(error, BrokerUnavailable) for error in results.values()):
+            discard_producer(self.producer)
+            self.producer = get_producer(self.bootstrap)
+        return results
 
 
 def _claim(alias, batch_size, now):
@@ -201,11 +239,17 @@ def _mark(alias, rows, results, now):
             published.append(row.pk)
             continue
         if error is None:
-            error = f"held back: earlier event {failed_keys[_key(row)]} of this aggregate failed"
-        failed_keys.setdefault(_key(row), row.event_id)
+            earlier_id, earlier_error = failed_keys[_key(row)]
+            held = f"held back: earlier event {earlier_id} of this aggregate failed"
+            # Behind a broker outage the row is due again with the earlier one, not after a backoff.
+            error = BrokerUnavailable(held) if isinstance(earlier_error, BrokerUnavailable) else held
+        failed_keys.setdefault(_key(row), (row.event_id, error))
         row.attempts += 1
         row.last_error = error[:2000]
-        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        if isinstance(error, BrokerUnavailable):
+            row.next_attempt_at = None  # due on the next pass: the broker, not the row, failed
+        else:
+            row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
         failed.append(row)
     if published:
         OutboxEvent.objects.using(alias).filter(pk__in=published).update(published_at=now)

