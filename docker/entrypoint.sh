@@ -14,7 +14,9 @@
 #                       pod is not ready without it); an existing index is left alone
 #   wait-databases      wait (at most DATABASES_WAIT_SECONDS) until every database accepts connections
 #   wait-migrations     wait (at most MIGRATIONS_WAIT_SECONDS) until every database is migrated
-#   healthcheck         the image's HEALTHCHECK: HTTP /health for web roles, else the role is alive
+#   healthcheck         the image's HEALTHCHECK: HTTP /health for web roles; for relay and
+#                       consumers, their heartbeat file is at most HEARTBEAT_MAX_AGE_SECONDS
+#                       (180) old; other roles: alive
 #   manage <args>       any manage.py command
 #   anything else       executed as given (e.g. bash)
 set -euo pipefail
@@ -22,6 +24,8 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PY=${PYTHON:-python}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-ecommerce.settings}
 ROLE_FILE=${ROLE_FILE:-/tmp/ecommerce-role}
+# The relay and the consumers touch it at every turn (apps/events/heartbeat.py).
+export EVENTS_HEARTBEAT_FILE=${EVENTS_HEARTBEAT_FILE:-/tmp/ecommerce-heartbeat}
 ALIASES=(default auth catalog orders search)
 
 remember_role() { echo "$1" >"$ROLE_FILE" 2>/dev/null || true; }
@@ -100,6 +104,21 @@ try:
         sys.exit(0 if response.status == 200 else 1)
 except Exception as exc:  # noqa: BLE001
     print(f"{url}: {exc}", file=sys.stderr)
+    sys.exit(1)
+EOF
+      ;;
+    relay | consumer-*)
+      # Alive is not enough: a loop blocked in a client call stops beating.
+      exec "$PY" - <<'EOF'
+import os, sys, time
+path, limit = os.environ["EVENTS_HEARTBEAT_FILE"], float(os.environ.get("HEARTBEAT_MAX_AGE_SECONDS", "180"))
+try:
+    age = time.time() - os.path.getmtime(path)
+except OSError:
+    print(f"no heartbeat at {path} yet", file=sys.stderr)
+    sys.exit(1)
+if age > limit:
+    print(f"last heartbeat {age:.0f} s ago (limit {limit:.0f} s)", file=sys.stderr)
     sys.exit(1)
 EOF
       ;;

@@ -227,6 +227,8 @@ OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=72)
 # Relay (apps/events/relay.py): batch, idle poll, per-batch delivery timeout, retry backoff.
 EVENTS_RELAY_BATCH_SIZE = env.int("EVENTS_RELAY_BATCH_SIZE", default=500)
 EVENTS_RELAY_INTERVAL_SECONDS = env.float("EVENTS_RELAY_INTERVAL_SECONDS", default=0.2)
+# Touched by the relay and the consumers at each turn (the image sets it; see apps/events/heartbeat.py).
+EVENTS_HEARTBEAT_FILE = env.str("EVENTS_HEARTBEAT_FILE", default="")
 EVENTS_RELAY_BACKOFF_MAX_SECONDS = env.int("EVENTS_RELAY_BACKOFF_MAX_SECONDS", default=300)
 KAFKA_DELIVERY_TIMEOUT_MS = env.int("KAFKA_DELIVERY_TIMEOUT_MS", default=15000)
 KAFKA_SESSION_TIMEOUT_MS = env.int("KAFKA_SESSION_TIMEOUT_MS", default=10000)

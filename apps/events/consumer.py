@@ -21,6 +21,7 @@ from contextlib import ExitStack
 
 from django.db import connections, transaction
 
+from apps.events import heartbeat
 from apps.events.kafka import consumer_config, ensure_topics, logical_topic, wire_topic
 from apps.events.registry import subscriptions
 from apps.events.runner import deliver, processed_ids
@@ -86,6 +87,7 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, ma
     failures_in_a_row = 0
     try:
         while not stop.is_set():
+            heartbeat.beat()
             # consume() waits for ``batch`` messages or ``poll_timeout``: a short timeout keeps a
             # quiet topic's latency low, a busy one still gets batches (one commit per batch).
             messages = client.consume(num_messages=batch, timeout=poll_timeout)

@@ -31,6 +31,7 @@ from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from apps.events import heartbeat
 from apps.events.models import OutboxEvent
 from ecommerce.db import context_aliases
 
@@ -324,6 +325,7 @@ def run_forever(stop, interval=None, batch_size=None, aliases=None):
     aliases = aliases or context_aliases()
     while not stop.is_set():
         started = time.monotonic()
+        heartbeat.beat()
         _refresh_connections(aliases)
         try:
             moved = sum(relay_pending(aliases=aliases, batch_size=batch_size).values())

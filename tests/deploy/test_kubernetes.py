@@ -113,6 +113,9 @@ def test_background_roles(overlay, rendered):
     assert args["relay"] == ["relay"]
     assert args["consumer-search"] == ["consumer", "search"]
     assert args["consumer-orders"] == ["consumer", "orders"]
+    for name in ("relay", "consumer-search", "consumer-orders"):  # restarted when their loop stops beating
+        probe = pod_spec(deployments[name])["containers"][0]["livenessProbe"]
+        assert probe["exec"]["command"] == ["/app/docker/entrypoint.sh", "healthcheck"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

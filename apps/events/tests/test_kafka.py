@@ -270,9 +270,10 @@ def test_a_batch_that_fails_on_the_database_is_retried_not_skipped(kafka_setting
 
 
 @pytest.mark.kafka
-def test_a_server_outage_in_a_handler_is_retried_not_dead_lettered(kafka_settings, emit):
+def test_a_server_outage_in_a_handler_is_retried_not_dead_lettered(kafka_settings, emit, tmp_path):
     """The search index (say) is down for the first two attempts: the batch is rewound, nothing
     is committed or dead-lettered, and the event is applied once when the server is back."""
+    kafka_settings.EVENTS_HEARTBEAT_FILE = str(tmp_path / "heartbeat")
     emit("a", 1, "NEEDS_SERVER")
     emit("a", 2)
     relay.relay_pending(aliases=[orders()])
@@ -282,6 +283,7 @@ def test_a_server_outage_in_a_handler_is_retried_not_dead_lettered(kafka_setting
     assert sink.by_key() == {"a": [1, 2]}
     assert not DeadLetter.objects.using(orders()).exists()
     assert ProcessedEvent.objects.using(orders()).filter(group=sink.GROUP).count() == 2
+    assert os.path.exists(tmp_path / "heartbeat")  # the loop beat while it waited for the server
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import threading
+import time
 import uuid
 from datetime import timedelta
 from io import StringIO
@@ -134,6 +135,30 @@ def test_relay_command_stops_cleanly_on_sigterm(emit, django_capture_on_commit_c
         signal.signal(signal.SIGINT, previous[1])
     assert "relay stopped" in out.getvalue()
     assert sink.by_key() == {"a": [1]}
+
+
+def test_the_relay_loop_beats_at_every_turn(settings, tmp_path, monkeypatch):
+    """The file the image's healthcheck reads (docker/entrypoint.sh healthcheck)."""
+    from apps.events import heartbeat, relay
+
+    settings.EVENTS_HEARTBEAT_FILE = str(tmp_path / "heartbeat")
+    # The loop's turns, without the passes' database work (this test's transaction holds SQLite).
+    monkeypatch.setattr(relay, "relay_pending", lambda **kwargs: {})
+    monkeypatch.setattr(relay, "_refresh_connections", lambda aliases: None)
+    stop = threading.Event()
+    loop = threading.Thread(target=relay.run_forever, args=(stop,), kwargs={"interval": 0.05})
+    loop.start()
+    try:
+        deadline = time.monotonic() + 10
+        while heartbeat.age_seconds(settings.EVENTS_HEARTBEAT_FILE) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = os.path.getmtime(settings.EVENTS_HEARTBEAT_FILE)
+        time.sleep(0.3)
+        assert os.path.getmtime(settings.EVENTS_HEARTBEAT_FILE) > first  # still beating
+    finally:
+        stop.set()
+        loop.join(10)
+    assert heartbeat.age_seconds(str(tmp_path / "never-written")) is None
 
 
 def test_consume_events_refuses_an_unknown_group():
