@@ -12,6 +12,7 @@ orders still show who and what) and mark it deleted / inactive.
 
 import logging
 import uuid
+from datetime import UTC
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -102,6 +103,39 @@ def _text(value, limit):
     return "" if value is None else str(value)[:limit]
 
 
+class MalformedProductEvent(ValueError):
+    """A product document the copy cannot take; the runner retries, then dead-letters it."""
+
+
+def _datetime(value):
+    """An aware datetime from ISO text (naive text is read as UTC), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def _product_fields(event_type, payload):
+    """What the copy needs from a PRODUCT_CREATED / PRODUCT_UPDATED document, checked: ``name``
+    and ``sku`` non-blank strings, ``updatedAt`` an ISO date-time, ``version`` (optional) a
+    non-negative integer. A malformed document raises instead of blanking the copy."""
+    problems = [key for key in ("name", "sku") if not isinstance(payload.get(key), str) or not payload[key].strip()]
+    updated_at = _datetime(payload.get("updatedAt"))
+    if updated_at is None:
+        problems.append("updatedAt")
+    version = payload.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+        problems.append("version")
+    if problems:
+        raise MalformedProductEvent(f"{event_type} with a missing or malformed {', '.join(problems)}")
+    return updated_at, version
+
+
 @consumer(topic="product_events", group="orders", context="orders")
 def on_product_event(event: Event):
     payload = event.payload
@@ -120,7 +154,7 @@ def on_product_event(event: Event):
         return
     if event.type not in ("PRODUCT_CREATED", "PRODUCT_UPDATED"):
         return
-    source_updated_at = parse_datetime(str(payload.get("updatedAt") or "")) if payload.get("updatedAt") else None
+    source_updated_at, _version = _product_fields(event.type, payload)
     current = DenormalizedProduct.objects.using(using).select_for_update().filter(id=product_id).first()
     if current is not None and current.is_deleted:
         return  # a late update never resurrects a deleted product

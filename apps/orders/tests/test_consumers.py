@@ -86,8 +86,8 @@ def test_a_stock_movement_leaves_the_copy_untouched():
 
 def test_a_redelivered_event_changes_nothing():
     pid = str(uuid.uuid4())
-    first = envelope("PRODUCT_UPDATED", product_payload(pid, name="First", updatedAt=None))
-    second = envelope("PRODUCT_UPDATED", product_payload(pid, name="Second", updatedAt=None))
+    first = envelope("PRODUCT_UPDATED", product_payload(pid, name="First"))
+    second = envelope("PRODUCT_UPDATED", product_payload(pid, name="Second"))
     deliver("product_events", first)
     deliver("product_events", second)
     deliver("product_events", first)  # redelivered: already processed by this group
@@ -186,3 +186,40 @@ def test_order_lines_keep_what_was_sold_and_take_only_missing_data_from_the_copy
     assert item["productName"] == "Kettle"
     assert item["imageUrl"] == "https://cdn/kettle.png"
     assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"name": None},
+        {"sku": None},
+        {"updatedAt": None},
+        {"name": ""},
+        {"name": 42},
+        {"sku": ["SKU-1"]},
+        {"updatedAt": "yesterday"},
+        {"version": "7"},
+        {"version": True},
+        {"version": -1},
+    ],
+    ids=lambda broken: ",".join(f"{k}={v!r}" for k, v in broken.items()),
+)
+def test_a_malformed_product_update_is_dead_lettered_and_leaves_the_copy_alone(broken):
+    """A PRODUCT_UPDATED with a valid id but no usable name, sku or ordering key (updatedAt,
+    version) once blanked the copy (name '', sku '', source_updated_at NULL)."""
+    from apps.events.models import DeadLetter
+    from ecommerce.db import alias_for
+
+    pid = str(uuid.uuid4())
+    deliver("product_events", envelope("PRODUCT_CREATED", product_payload(pid)))
+    before = DenormalizedProduct.objects.values().get(id=pid)
+    payload = product_payload(pid, updatedAt="2026-03-01T00:00:00Z")
+    for key, value in broken.items():
+        if value is None:
+            del payload[key]
+        else:
+            payload[key] = value
+    deliver("product_events", envelope("PRODUCT_UPDATED", payload))
+    assert DenormalizedProduct.objects.values().get(id=pid) == before
+    (letter,) = DeadLetter.objects.using(alias_for("orders")).filter(group="orders")
+    assert "PRODUCT_UPDATED" in letter.error
