@@ -94,16 +94,19 @@ class ProductAdmin(admin.ModelAdmin):
         _publish_after_admin_change([form.instance.pk], events.PRODUCT_UPDATED if change else events.PRODUCT_CREATED)
 
     def delete_model(self, request, obj):
-        with transaction.atomic(using=alias_for("catalog")):
-            pk = obj.pk
-            obj.delete()
-            events.product_deleted(pk)
+        self.delete_queryset(request, Product.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
+        # Lock order: the products (their versions read under the lock), then their variants
+        # (the cascade), as every write path.
         with transaction.atomic(using=alias_for("catalog")):
-            for pk in list(queryset.values_list("pk", flat=True)):
+            pks = list(queryset.values_list("pk", flat=True))
+            versions = dict(
+                Product.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", "version")
+            )
+            for pk, version in versions.items():
                 Product.objects.filter(pk=pk).delete()
-                events.product_deleted(pk)
+                events.product_deleted(pk, version + 1)
 
 
 class StockAdjustForm(forms.Form):
@@ -159,8 +162,11 @@ class VariantAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/catalog/adjust_stock.html", context)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        _publish_after_admin_change([obj.product_id])
+        # Lock order: the product, then the variant (as every write path).
+        with transaction.atomic(using=alias_for("catalog")):
+            locked = events.lock_products([obj.product_id])
+            super().save_model(request, obj, form, change)
+            events.product_changed([obj.product_id], locked=locked)
 
     # A variant with ledger rows is kept (as in the API: 409); a whole product may still be deleted
     # with its variants, so this is not a has_delete_permission rule (the cascade check asks it).
@@ -178,9 +184,10 @@ class VariantAdmin(admin.ModelAdmin):
             self.message_user(request, f"{kept.count()} variant(s) with stock movements were kept.", messages.WARNING)
         with transaction.atomic(using=alias_for("catalog")):
             doomed = queryset.filter(stock_movements__isnull=True)
+            locked = events.lock_products(variant_ids=doomed.values_list("id", flat=True))
             product_ids = set(doomed.values_list("product_id", flat=True))
             doomed.delete()
-            events.product_changed(product_ids)
+            events.product_changed(product_ids, locked=locked)
 
 
 class ParentFilter(admin.SimpleListFilter):

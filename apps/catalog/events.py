@@ -1,13 +1,27 @@
 """What the catalogue publishes on ``product_events`` (key = product id).
 
 ``PRODUCT_CREATED`` / ``PRODUCT_UPDATED`` carry the whole product document (the contract's
-payload, also what ``selectors.product_documents`` yields for a reindex); ``PRODUCT_DELETED``
-carries ``{id}``. ``CATEGORY_CREATED`` / ``CATEGORY_UPDATED`` / ``CATEGORY_DELETED`` are emitted
-as the original did; consumers of product events ignore them.
+payload, also what ``selectors.product_documents`` yields for a reindex) with its ``version``;
+``PRODUCT_DELETED`` carries ``{id, version}``.
+
+Versions: every transaction that publishes an event about a product first increments the
+product's ``version`` (``lock_products``: ``UPDATE ... SET version = version + 1`` in id order,
+which takes the product's row lock), then reads the document. Two writers of one product are
+thus serialised: the second waits for the first to commit and, under READ COMMITTED, then reads
+the first's changes. Documents of a product therefore carry strictly increasing versions in
+commit order, and each one is consistent; consumers keep the highest version they applied.
+Lock order on every write path: products (by id), then variants (by id).
+
+``CATEGORY_CREATED`` / ``CATEGORY_UPDATED`` / ``CATEGORY_DELETED`` are emitted as the original
+did; consumers of product events ignore them.
 
 Every function here must run inside the ``transaction.atomic(using=alias_for("catalog"))`` of the
 change it describes (``publish`` refuses otherwise).
 """
+
+from django.db import connections
+from django.db.models import F, Q
+from django.utils import timezone
 
 from apps.catalog import cache
 from apps.catalog.models import MAX_CATEGORY_DEPTH, Category, Product, ProductCategory, ProductImage, Variant
@@ -60,9 +74,12 @@ def product_documents_by_id(product_ids):
     if not ids:
         return {}
     documents = {}
-    for row in Product.objects.filter(id__in=ids).values_list(*PRODUCT_COLUMNS):
+    for *row, version in Product.objects.filter(id__in=ids).values_list(*PRODUCT_COLUMNS, "version"):
         documents[row[0]] = {
             **product_fields(row),
+            # Not in the original: strictly increases with every event about the product
+            # (consumers order documents by it; lock_products).
+            "version": version,
             "category_names": [],
             "category_slugs": [],
             # Not in the original: the slugs of the categories and all their ancestors, so that a
@@ -109,23 +126,72 @@ def _using():
     return alias_for("catalog")
 
 
-def product_changed(product_ids, event_type=PRODUCT_UPDATED, *, stock_only=False):
+def lock_products(product_ids=(), *, variant_ids=(), touch=False):
+    """Lock the products (``product_ids`` and the products of ``variant_ids``) in id order and
+    increment their ``version``; with ``touch`` also set their ``updated_at``. Returns the ids of
+    the products that exist, sorted.
+
+    Call it before locking any of their variants (lock order: products, then variants). On
+    PostgreSQL it is one statement: a CTE locks the rows (``ORDER BY id FOR UPDATE``), then the
+    ``UPDATE`` increments them. Elsewhere (SQLite) the transaction's ``BEGIN IMMEDIATE``
+    already serialises writers."""
+    product_ids = sorted({str(pid) for pid in product_ids})
+    variant_ids = sorted({str(vid) for vid in variant_ids})
+    if not product_ids and not variant_ids:
+        return []
+    connection = connections[_using()]
+    now = timezone.now() if touch else None
+    if connection.vendor == "postgresql":
+        table, quote = Product._meta.db_table, connection.ops.quote_name
+        variants = quote(Variant._meta.db_table)
+        touched = ", updated_at = %s" if touch else ""
+        sql = f"""
+            WITH locked AS (
+                SELECT id FROM {quote(table)}
+                WHERE id = ANY(%s::uuid[])
+                   OR id IN (SELECT product_id FROM {variants} WHERE id = ANY(%s::uuid[]))
+                ORDER BY id FOR UPDATE
+            )
+            UPDATE {quote(table)} AS p SET version = p.version + 1{touched}
+            FROM locked WHERE p.id = locked.id RETURNING p.id
+        """  # noqa: S608 - table names only; values are parameters
+        params = [product_ids, variant_ids, *([now] if touch else [])]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return sorted(row[0] for row in cursor.fetchall())
+    wanted = Q(id__in=product_ids) | Q(id__in=Variant.objects.filter(id__in=variant_ids).values("product_id"))
+    ids = sorted(Product.objects.filter(wanted).values_list("id", flat=True))
+    values = {"version": F("version") + 1, **({"updated_at": now} if touch else {})}
+    Product.objects.filter(id__in=ids).update(**values)
+    return ids
+
+
+def product_changed(product_ids, event_type=PRODUCT_UPDATED, *, stock_only=False, locked=(), touch=False):
     """Publish the current document of each product (fetched in 4 queries), in id order.
 
-    Also drops the products' cached details and, unless only stock moved, the cached category
-    list (its product counts)."""
+    First increments the version of (and locks) the products not in ``locked`` (those the caller
+    already passed to ``lock_products`` in this transaction); ``touch`` also sets their
+    ``updated_at``. Also drops the products' cached details and, unless only stock moved, the
+    cached category list (its product counts)."""
     ids = sorted({str(pid) for pid in product_ids})
     if not ids:
         return
+    pending = set(ids) - {str(pid) for pid in locked}
+    if pending:
+        lock_products(pending, touch=touch)
     cache.invalidate(ids, categories=not stock_only, using=_using())
     documents = product_documents_by_id(ids)
     events = [(product_id, documents[product_id]) for product_id in sorted(documents, key=str)]
     publish_many(TOPIC, event_type, events, using=_using(), aggregate_type="product")
 
 
-def product_deleted(product_id):
+def product_deleted(product_id, version=None):
+    """``version``: the deleted product's last version + 1 (read under its row lock), when known."""
     cache.invalidate([str(product_id)], categories=True, using=_using())
-    publish(TOPIC, PRODUCT_DELETED, product_id, {"id": str(product_id)}, using=_using(), aggregate_type="product")
+    payload = {"id": str(product_id)}
+    if version is not None:
+        payload["version"] = version
+    publish(TOPIC, PRODUCT_DELETED, product_id, payload, using=_using(), aggregate_type="product")
 
 
 def category_payload(category):

@@ -44,12 +44,26 @@ class Product(models.Model):
     categories = models.ManyToManyField(Category, through="ProductCategory", related_name="products", blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # The version of the product's document on product_events: incremented (``UPDATE ... SET
+    # version = version + 1``, which also takes the row lock) by every transaction that publishes
+    # an event about the product, before it reads the document (``events.lock_products``).
+    # Consumers keep the highest version they applied. ``save()`` never writes it back.
+    version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
 
     def __str__(self):
         return f"{self.sku} {self.name}"
+
+    def save(self, *args, **kwargs):
+        # An instance read before a concurrent event (the admin's form, say) must not put its
+        # older version back: an update saves every field but the version.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class ProductCategory(models.Model):

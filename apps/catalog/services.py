@@ -8,6 +8,12 @@ variants queue instead of deadlocking), refuses to go below zero, updates every 
 ``UPDATE`` whose ``WHERE`` holds each row's own "stock + change >= 0" as a second guard (the CHECK
 constraint is the third), and writes one ``StockMovement`` per variant in the same transaction: the sum of a
 variant's movements is its stock. On SQLite, ``BEGIN IMMEDIATE`` serialises writers instead.
+
+Lock order, on every write path: the products first (``events.lock_products``, in id order; it
+also increments their document version), then their variants (in id order). A stock change
+therefore locks the products of its variants before the variants themselves, so two checkouts of
+different variants of one product publish consistent documents in commit order, and a checkout
+and a product edit never wait for each other in opposite orders.
 """
 
 import uuid
@@ -140,6 +146,7 @@ def reserve_stock(lines: Iterable, *, order_id, reason="", savepoint=True):
         return {}
     order_uuid = _uuid_or_400(order_id, "order_id")
     with transaction.atomic(using=alias_for("catalog"), savepoint=savepoint):
+        locked = events.lock_products(variant_ids=totals)
         result, _, product_ids = _change_stock(
             {vid: -qty for vid, qty in totals.items()},
             StockMovementType.ORDER,
@@ -147,7 +154,7 @@ def reserve_stock(lines: Iterable, *, order_id, reason="", savepoint=True):
             related_order_id=order_uuid,
             require_active=True,
         )
-        events.product_changed(product_ids, stock_only=True)
+        events.product_changed(product_ids, stock_only=True, locked=locked)
     return result
 
 
@@ -168,8 +175,12 @@ def release_stock(order_id, *, reason=""):
         )
         if not variant_ids:
             return 0
-        # Lock first, then read the ledger: two concurrent releases cannot both see "not yet released".
-        list(Variant.objects.select_for_update().filter(id__in=variant_ids).order_by("id").values_list("id"))
+        # Lock first (products, then variants), then read the ledger: two concurrent releases
+        # cannot both see "not yet released".
+        locked = events.lock_products(variant_ids=variant_ids)
+        list(
+            Variant.objects.select_for_update(of=("self",)).filter(id__in=variant_ids).order_by("id").values_list("id")
+        )
         net = (
             StockMovement.objects.filter(related_order_id=order_uuid, type__in=kinds)
             .values("variant_id")
@@ -184,7 +195,7 @@ def release_stock(order_id, *, reason=""):
             reason=reason or f"Order {order_uuid} cancelled",
             related_order_id=order_uuid,
         )
-        events.product_changed(product_ids, stock_only=True)
+        events.product_changed(product_ids, stock_only=True, locked=locked)
     return sum(changes.values())
 
 
@@ -205,7 +216,8 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
         except ValueError:
             raise BadRequest("'relatedOrderId' must be a UUID.")
     with _atomic():
-        if not Variant.objects.filter(id=vid).exists():
+        locked = events.lock_products(variant_ids=[vid])
+        if not locked:
             raise NotFound("Variant not found.")
         try:
             result, movements, product_ids = _change_stock(
@@ -213,7 +225,7 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
             )
         except InsufficientStock:
             raise BadRequest("Insufficient stock for the requested decrease.")
-        events.product_changed(product_ids, stock_only=True)
+        events.product_changed(product_ids, stock_only=True, locked=locked)
     return movements[0], result[str(vid)]
 
 
@@ -229,10 +241,6 @@ def _valid_uuids(values):
         except ValueError:
             continue
     return ids
-
-
-def _touch(product_ids):
-    Product.objects.filter(id__in=list(product_ids)).update(updated_at=timezone.now())
 
 
 def _resolve_categories(category_ids=(), category_slugs=(), *, missing_status=BadRequest):
@@ -399,9 +407,9 @@ def update_product(product_id, data):
 def delete_product(product_id):
     with _atomic():
         product = _get_product_for_update(product_id)
-        pid = product.id
+        pid, version = product.id, product.version
         product.delete()
-        events.product_deleted(pid)
+        events.product_deleted(pid, version + 1)
 
 
 def attach_categories(product_id, category_ids):
@@ -412,8 +420,7 @@ def attach_categories(product_id, category_ids):
         ProductCategory.objects.bulk_create(
             [ProductCategory(product=product, category=c) for c in categories if c.id not in existing]
         )
-        _touch([product.id])
-        events.product_changed([product.id])
+        events.product_changed([product.id], touch=True)
     return product
 
 
@@ -423,8 +430,7 @@ def detach_categories(product_id, category_ids):
         product = _get_product_for_update(product_id)
         removed, _ = ProductCategory.objects.filter(product=product, category_id__in=ids).delete()
         if removed:
-            _touch([product.id])
-            events.product_changed([product.id])
+            events.product_changed([product.id], touch=True)
     return removed
 
 
@@ -432,8 +438,7 @@ def add_images(product_id, images):
     with _atomic():
         product = _get_product_for_update(product_id)
         count = _add_images(product.id, images)
-        _touch([product.id])
-        events.product_changed([product.id])
+        events.product_changed([product.id], touch=True)
     return count
 
 
@@ -443,8 +448,7 @@ def remove_images(product_id, image_ids):
         product = _get_product_for_update(product_id)
         removed, _ = ProductImage.objects.filter(product=product, id__in=ids).delete()
         if removed:
-            _touch([product.id])
-            events.product_changed([product.id])
+            events.product_changed([product.id], touch=True)
     return removed
 
 
@@ -467,8 +471,7 @@ def create_variant(product_id, data):
     with _atomic():
         product = _get_product_for_update(product_id)
         (variant,) = _create_variants(product.id, [data])
-        _touch([product.id])
-        events.product_changed([product.id])
+        events.product_changed([product.id], touch=True)
     variant.refresh_from_db()
     return variant
 
@@ -476,21 +479,27 @@ def create_variant(product_id, data):
 VARIANT_FIELDS = ("attributes", "price", "cost_price", "low_stock_threshold")
 
 
+def _lock_variant(product_id, variant_id):
+    """The variant, locked after its product (lock order: product, then variant); the product's
+    version is incremented and its ``updated_at`` set. Returns ``(variant, locked product ids)``."""
+    locked = events.lock_products([_uuid(product_id, "Product not found")], touch=True)
+    return _get_variant(product_id, variant_id, lock=True), locked
+
+
 def update_variant(product_id, variant_id, data):
     with _atomic():
-        variant = _get_variant(product_id, variant_id, lock=True)
+        variant, locked = _lock_variant(product_id, variant_id)
         fields = [f for f in VARIANT_FIELDS if f in data]
         for field in fields:
             setattr(variant, field, data[field])
         variant.save(update_fields=[*fields, "updated_at"])
-        _touch([variant.product_id])
-        events.product_changed([variant.product_id])
+        events.product_changed([variant.product_id], locked=locked)
     return variant
 
 
 def delete_variant(product_id, variant_id):
     with _atomic():
-        variant = _get_variant(product_id, variant_id, lock=True)
+        variant, locked = _lock_variant(product_id, variant_id)
         if StockMovement.objects.filter(variant=variant).exists():
             raise Conflict(
                 "Cannot delete variant with existing stock movements.",
@@ -498,8 +507,7 @@ def delete_variant(product_id, variant_id):
             )
         product_id = variant.product_id
         variant.delete()
-        _touch([product_id])
-        events.product_changed([product_id])
+        events.product_changed([product_id], locked=locked)
 
 
 # --- Categories --------------------------------------------------------------------------------
@@ -618,8 +626,7 @@ def update_category(category_id, data):
                 product_ids = list(
                     ProductCategory.objects.filter(category=category).values_list("product_id", flat=True)
                 )
-                _touch(product_ids)
-                events.product_changed(product_ids)
+                events.product_changed(product_ids, touch=True)
     except IntegrityError:
         raise Conflict("Unique constraint violation: slug.")
     return category

@@ -91,7 +91,7 @@ def test_deleting_a_product_in_the_admin_publishes_the_event(staff_client, shirt
     response = staff_client.post(f"/admin/catalog/product/{shirt.id}/delete/", {"post": "yes"})
     assert response.status_code == 302
     event = OutboxEvent.objects.using(alias_for("catalog")).get(event_type="PRODUCT_DELETED")
-    assert event.payload == {"id": str(shirt.id)}
+    assert event.payload == {"id": str(shirt.id), "version": 2}  # created as version 1
 
 
 def test_a_variant_with_ledger_rows_is_kept(staff_client, shirt):

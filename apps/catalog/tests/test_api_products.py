@@ -336,7 +336,8 @@ def test_delete_product(admin, shirt):
     assert response.status_code == 204 and response.content == b""
     assert not Product.objects.filter(id=shirt.id).exists()
     assert not Variant.objects.filter(product_id=shirt.id).exists()
-    assert outbox("PRODUCT_DELETED").get().payload == {"id": str(shirt.id)}
+    # The last version + 1: the product was created (version 1), the delete is version 2.
+    assert outbox("PRODUCT_DELETED").get().payload == {"id": str(shirt.id), "version": 2}
     assert admin.delete(f"/products/{shirt.id}").status_code == 404
 
 
