@@ -120,6 +120,9 @@ class ProductDocument:
     # The slugs of the categories and of all their ancestors (a filter on "clothing" finds shirts).
     category_path_slugs: list = field(default_factory=list)
     variants: list = field(default_factory=list)
+    # The catalogue's document version (strictly increases per product); None in documents
+    # published before versions existed, which are ordered by ``updated_at`` (``is_older``).
+    version: int | None = None
 
     @property
     def id(self):
@@ -172,9 +175,20 @@ class ProductDocument:
     def attribute_text(self):
         return " ".join(f"{n} {v}" for n, v, _ in self.attributes)
 
+    def is_older(self, stored_version, stored_updated_at):
+        """True when the index already holds this document or a newer one: ``stored_version`` /
+        ``stored_updated_at`` describe the indexed one. With versions on both sides the version
+        must be greater; a document without a version predates every versioned one; between two
+        without, an older ``updatedAt`` loses (equal applies, as before versions)."""
+        if self.version is not None:
+            return stored_version is not None and self.version <= stored_version
+        if stored_version is not None:
+            return True
+        return bool(stored_updated_at and self.updated_at and self.updated_at < stored_updated_at)
+
     def differs_only_in_stock(self, indexed_payload):
         """True when ``indexed_payload`` (a payload indexed earlier) equals this one but for the
-        variants' stock and ``updatedAt``: what a checkout changes. Words, prices, categories
+        variants' stock, ``updatedAt`` and ``version``: what a checkout changes. Words, prices, categories
         and attributes are then already indexed; only stock (and the payload) need writing."""
         return _without_stock(indexed_payload) == _without_stock(self.payload)
 
@@ -189,7 +203,7 @@ class ProductDocument:
 
 
 def _without_stock(payload):
-    rest = {key: value for key, value in payload.items() if key not in ("updatedAt", "variants")}
+    rest = {key: value for key, value in payload.items() if key not in ("updatedAt", "version", "variants")}
     variants = payload.get("variants") or []
     rest["variants"] = [{k: v for k, v in variant.items() if k != "stockQuantity"} for variant in variants]
     return rest
@@ -227,6 +241,9 @@ def from_payload(payload):
             raise InvalidPayload("a variant's stockQuantity is not an integer")
         variants.append(Variant(id=str(raw.get("id", "")), price=price, stock_quantity=stock))
         clean_variants.append({**raw, "price": f"{price:.2f}", "stockQuantity": stock})
+    version = payload.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+        raise InvalidPayload(f"not a version: {version!r}")
     clean = {**payload, "id": str(product_id), "variants": clean_variants}
     return ProductDocument(
         product_id=product_id,
@@ -242,4 +259,5 @@ def from_payload(payload):
         attributes_flat=_strings(payload.get("variant_attributes_flat"), "variant_attributes_flat"),
         category_path_slugs=_strings(payload.get("category_path_slugs"), "category_path_slugs"),
         variants=variants,
+        version=version,
     )

@@ -44,6 +44,9 @@ class SearchDocument(models.Model):
     variant_offers = models.JSONField(default=list)
     created_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(null=True)
+    # The catalogue's document version (null for documents published before versions existed):
+    # an event is applied only when its version is greater (``ProductDocument.is_older``).
+    version = models.BigIntegerField(null=True)
     indexed_at = models.DateTimeField(auto_now=True)
     # PostgreSQL only (NULL elsewhere): name A, sku B, categories C, description + attributes D.
     search_vector = SearchVectorField(null=True)

@@ -75,11 +75,10 @@ class DatabaseBackend(Backend):
                 self._docs()
                 .select_for_update()
                 .filter(product_id=document.product_id)
-                .values("id", "updated_at", "payload")
+                .values("id", "updated_at", "version", "payload")
                 .first()
             )
-            stored = current and current["updated_at"]
-            if stored and document.updated_at and document.updated_at < stored:
+            if current and document.is_older(current["version"], current["updated_at"]):
                 return False
             if current and document.differs_only_in_stock(current["payload"]):
                 self._restock(current["id"], document)
@@ -97,6 +96,7 @@ class DatabaseBackend(Backend):
             in_stock=document.in_stock,
             variant_offers=document.variant_offers,
             updated_at=document.updated_at,
+            version=document.version,
             indexed_at=timezone.now(),
         )
 
@@ -142,6 +142,7 @@ class DatabaseBackend(Backend):
                     facet_attributes=flats,
                     created_at=d.created_at,
                     updated_at=d.updated_at,
+                    version=d.version,
                 )
                 for d, (direct, flats) in zip(documents, facets, strict=True)
             ]

@@ -7,8 +7,16 @@ alias in one atomic ``_aliases`` call, then deletes the old index (zero downtime
 Documents are the product payload with prices as numbers (Elasticsearch compares numbers, not
 strings), plus derived ``search_*`` fields the API strips: the attribute words, a folded name
 for sorting and the lowest/highest variant price (sorting by price reads one number per
-document instead of a nested sort). Versions are ``updatedAt`` in milliseconds with
-``version_type=external_gte``, so an older update never overwrites a newer document.
+document instead of a nested sort).
+
+Versions: a document with the catalogue's ``version`` is indexed with ``VERSIONED_BASE +
+version`` and ``version_type=external`` (strictly greater: a stock change does not move
+``updatedAt``, the version does); a version conflict means the index holds that version or a
+newer one, and the event is skipped. A document from before versions existed keeps the old rule,
+``updatedAt`` in milliseconds with ``external_gte``. ``VERSIONED_BASE`` (10^13, beyond any
+millisecond timestamp until the year 2286) ranks every versioned document above those, so an
+index filled before versions needs no rebuild. A rebuild writes each product once, with
+``external_gte`` and the same numbers.
 """
 
 import logging
@@ -100,10 +108,17 @@ def _unavailable(exc):
     return SearchUnavailable(f"Elasticsearch: {type(exc).__name__}: {exc}")
 
 
+VERSIONED_BASE = 10**13
+
+
 def _version(document):
+    """(Elasticsearch version, version type) of a document, or (None, None) when it has neither
+    a version nor ``updatedAt``."""
+    if document.version is not None:
+        return VERSIONED_BASE + document.version, "external"
     if document.updated_at is None:
-        return None
-    return int(document.updated_at.timestamp() * 1000)
+        return None, None
+    return int(document.updated_at.timestamp() * 1000), "external_gte"
 
 
 def to_source(document):
@@ -175,15 +190,15 @@ class ElasticsearchBackend(Backend):
         try:
             self._ensure_alias()
             options = {}
-            version = _version(document)
+            version, version_type = _version(document)
             if version is not None:
-                options = {"version": version, "version_type": "external_gte"}
+                options = {"version": version, "version_type": version_type}
             self.es.index(
                 index=self.alias, id=document.id, document=to_source(document), refresh=self.refresh, **options
             )
             return True
         except ConflictError:
-            return False  # a newer version is indexed already
+            return False  # this version or a newer one is indexed already
         except (TransportError, ApiError) as exc:
             _known_aliases.discard((settings.ELASTICSEARCH_URL, self.alias))
             raise _unavailable(exc) from exc
@@ -204,8 +219,8 @@ class ElasticsearchBackend(Backend):
                 actions = []
                 for document in batch:
                     action = {"_index": new, "_id": document.id, "_source": to_source(document)}
-                    version = _version(document)
-                    if version is not None:
+                    version, _ = _version(document)
+                    if version is not None:  # a new index: each product once, equal versions apply
                         action.update({"_version": version, "_version_type": "external_gte"})
                     actions.append(action)
                 if actions:

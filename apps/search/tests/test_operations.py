@@ -148,6 +148,16 @@ def test_a_payload_the_index_cannot_hold_is_dead_lettered(settings):
     assert get_backend().search(SearchQuery())["total"] == 1
 
 
+@pytest.mark.parametrize("version", ["3", -1, True, 2.5])
+def test_a_document_with_a_malformed_version_is_dead_lettered(settings, version):
+    settings.SEARCH_BACKEND = "database"
+    payload = {**make_product("Bad Version"), "version": version}
+    deliver("product_events", {"id": str(uuid.uuid4()), "type": "PRODUCT_UPDATED", "payload": payload}, attempts=1)
+    letter = DeadLetter.objects.using(alias_for("search")).get(group="search")
+    assert "not a version" in letter.error
+    assert get_backend().search(SearchQuery())["total"] == 0
+
+
 @pytest.mark.postgres
 def test_postgres_full_text_structures(settings):
     from django.db import connections

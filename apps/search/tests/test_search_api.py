@@ -1,6 +1,7 @@
 """Behaviour of GET /search/products, the same for every backend (see conftest ``search``)."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -254,6 +255,56 @@ def test_an_older_update_does_not_overwrite_a_newer_one(search):
     send("PRODUCT_UPDATED", newer)
     send("PRODUCT_UPDATED", older)
     assert search.names() == ["Newest"]
+
+
+def stocks(search, product_id):
+    (item,) = [p for p in search.get()["data"] if p["id"] == product_id]
+    return [v["stockQuantity"] for v in item["variants"]]
+
+
+def test_a_replayed_older_version_does_not_overwrite_newer_stock(search):
+    """Stock changes do not move ``updatedAt``: the version orders the documents of a product
+    (e.g. dead letters retried newest first)."""
+    payload = search.add({**make_product("Versioned Lamp", stock=10), "version": 1})
+    v2 = {**payload, "version": 2, "variants": [{**payload["variants"][0], "stockQuantity": 7}]}
+    v3 = {**payload, "version": 3, "variants": [{**payload["variants"][0], "stockQuantity": 4}]}
+    send("PRODUCT_UPDATED", v3)
+    send("PRODUCT_UPDATED", v2)  # older, same updatedAt
+    assert stocks(search, payload["id"]) == [4]
+    send("PRODUCT_UPDATED", {**v2, "version": 3, "name": "Same version"})  # not newer either
+    assert search.names() == ["Versioned Lamp"]
+    send("PRODUCT_UPDATED", {**v2, "version": 4})
+    assert stocks(search, payload["id"]) == [7]
+
+
+def test_a_stock_only_version_is_rewritten_in_place(search):
+    payload = search.add({**make_product("Fast Lamp", stock=3), "version": 5})
+    row_id = search.document_row_id(payload["id"])
+    send("PRODUCT_UPDATED", {**payload, "version": 6, "variants": [{**payload["variants"][0], "stockQuantity": 0}]})
+    assert search.document_row_id(payload["id"]) == row_id
+    assert search.names(inStock="true") == [] and stocks(search, payload["id"]) == [0]
+    send("PRODUCT_UPDATED", {**payload, "version": 5})  # the older document again
+    assert search.names(inStock="true") == []
+
+
+def test_documents_without_a_version_are_ordered_by_updated_at_and_older_than_versioned_ones(search):
+    """Rows written before versions existed may still wait in an outbox: they keep the
+    ``updatedAt`` rule among themselves, and any versioned document is newer."""
+    payload = search.add(make_product("Legacy", updated=datetime(2030, 1, 1, tzinfo=UTC)))
+    send("PRODUCT_UPDATED", {**payload, "name": "Older legacy", "updatedAt": "2029-01-01T00:00:00Z"})
+    assert search.names() == ["Legacy"]
+    send("PRODUCT_UPDATED", {**payload, "name": "Versioned", "version": 1})
+    assert search.names() == ["Versioned"]
+    send("PRODUCT_UPDATED", {**payload, "name": "Late legacy", "updatedAt": "2031-01-01T00:00:00Z"})
+    assert search.names() == ["Versioned"]
+
+
+def test_a_delete_wins_over_older_and_newer_versions(search):
+    payload = search.add({**make_product("Doomed"), "version": 3})
+    send("PRODUCT_DELETED", {"id": payload["id"], "version": 4})
+    send("PRODUCT_UPDATED", {**payload, "version": 2})
+    send("PRODUCT_UPDATED", {**payload, "version": 9})
+    assert search.get()["pagination"]["total"] == 0
 
 
 def test_deleted_products_vanish_and_stay_gone(search):
