@@ -136,6 +136,19 @@ def _product_fields(event_type, payload):
     return updated_at, version
 
 
+def _not_newer(copy, version, updated_at):
+    """Whether a document (``version``, ``updated_at``) is no newer than what ``copy`` was
+    written from. Versions strictly increase per product (``updatedAt`` does not move on a stock
+    change), so with both the version decides; a document without one (published before
+    versions existed) is older than a versioned copy, and between two without, the older
+    ``updatedAt`` loses (an equal one applies)."""
+    if version is not None:
+        return copy.source_version is not None and version <= copy.source_version
+    if copy.source_version is not None:
+        return True
+    return bool(copy.source_updated_at and updated_at < copy.source_updated_at)
+
+
 @consumer(topic="product_events", group="orders", context="orders")
 def on_product_event(event: Event):
     payload = event.payload
@@ -154,17 +167,12 @@ def on_product_event(event: Event):
         return
     if event.type not in ("PRODUCT_CREATED", "PRODUCT_UPDATED"):
         return
-    source_updated_at, _version = _product_fields(event.type, payload)
+    source_updated_at, version = _product_fields(event.type, payload)
     current = DenormalizedProduct.objects.using(using).select_for_update().filter(id=product_id).first()
     if current is not None and current.is_deleted:
         return  # a late update never resurrects a deleted product
-    if (
-        current is not None
-        and current.source_updated_at
-        and source_updated_at
-        and source_updated_at < current.source_updated_at
-    ):
-        return  # older than what we hold (redelivery out of order)
+    if current is not None and _not_newer(current, version, source_updated_at):
+        return  # what we hold is as new or newer (a replay, or redelivery out of order)
     values = {
         "name": _text(payload.get("name"), 255),
         "sku": _text(payload.get("sku"), 100),
@@ -173,10 +181,16 @@ def on_product_event(event: Event):
         "source_updated_at": source_updated_at,
     }
     if current is None:
-        DenormalizedProduct.objects.using(using).create(id=product_id, **values)
-    elif any(getattr(current, field) != value for field, value in values.items()):
-        DenormalizedProduct.objects.using(using).filter(id=product_id).update(**values, synced_at=timezone.now())
-    # else: a stock movement (most product events): nothing this copy holds has changed.
+        DenormalizedProduct.objects.using(using).create(id=product_id, source_version=version, **values)
+    elif any(getattr(current, field) != value for field, value in values.items()) or (
+        version is not None and current.source_version is None
+    ):
+        DenormalizedProduct.objects.using(using).filter(id=product_id).update(
+            **values, source_version=version, synced_at=timezone.now()
+        )
+    # else: a stock movement (most product events): nothing this copy holds has changed, so it
+    # is not written, and keeps the version it was written from. That is enough: a document
+    # newer than that version but older than this one carries the same fields.
 
 
 @consumer(topic="auth_events", group="orders", context="orders")

@@ -109,6 +109,9 @@ class DenormalizedProduct(models.Model):
     is_active = models.BooleanField(default=True)
     is_deleted = models.BooleanField(default=False)
     source_updated_at = models.DateTimeField(null=True, blank=True)
+    # The catalogue's document version this copy was written from (null: from a document
+    # published before versions existed); an older or equal version is ignored.
+    source_version = models.BigIntegerField(null=True, blank=True)
     synced_at = models.DateTimeField(auto_now=True)
 
     class Meta:

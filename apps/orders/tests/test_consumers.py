@@ -107,6 +107,43 @@ def test_an_older_update_does_not_overwrite_a_newer_one():
     assert DenormalizedProduct.objects.get(id=pid).name == "New"
 
 
+def test_a_replayed_older_version_does_not_overwrite_a_newer_one():
+    """Stock changes do not move ``updatedAt``: two documents of one product can share it, and
+    the version orders them (e.g. dead letters retried newest first)."""
+    pid = str(uuid.uuid4())
+    deliver("product_events", envelope("PRODUCT_CREATED", product_payload(pid, version=1)))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="New", version=3)))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Old", version=2)))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Same", version=3)))
+    copy = DenormalizedProduct.objects.get(id=pid)
+    assert (copy.name, copy.source_version) == ("New", 3)
+    # A stock movement (version 4) changes nothing the copy holds: no write; version 3's older
+    # sibling is still refused afterwards.
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="New", version=4)))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Old", version=2)))
+    assert DenormalizedProduct.objects.get(id=pid).name == "New"
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Newer", version=5)))
+    assert DenormalizedProduct.objects.get(id=pid).name == "Newer"
+
+
+def test_documents_without_a_version_keep_the_updated_at_rule_and_are_older_than_versioned_ones():
+    pid = str(uuid.uuid4())
+    deliver("product_events", envelope("PRODUCT_CREATED", product_payload(pid, updatedAt="2026-02-01T00:00:00Z")))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Versioned", version=1)))
+    late = product_payload(pid, name="Legacy", updatedAt="2027-01-01T00:00:00Z")
+    deliver("product_events", envelope("PRODUCT_UPDATED", late))
+    assert DenormalizedProduct.objects.get(id=pid).name == "Versioned"
+
+
+def test_a_delete_wins_over_older_and_newer_versions():
+    pid = str(uuid.uuid4())
+    deliver("product_events", envelope("PRODUCT_CREATED", product_payload(pid, version=1)))
+    deliver("product_events", envelope("PRODUCT_DELETED", {"id": pid, "version": 2}))
+    deliver("product_events", envelope("PRODUCT_UPDATED", product_payload(pid, name="Zombie", version=9)))
+    copy = DenormalizedProduct.objects.get(id=pid)
+    assert copy.is_deleted and copy.name == "Blue mug"
+
+
 def test_delete_keeps_the_copy_marked_deleted_and_is_not_undone_by_a_late_update():
     pid = str(uuid.uuid4())
     deliver("product_events", envelope("PRODUCT_CREATED", product_payload(pid)))
