@@ -96,15 +96,10 @@ def _run(threads, timeout=120):
     _join(threads, timeout)
 
 
-@pytest.mark.postgres
-def test_two_checkouts_of_two_variants_of_one_product_publish_consistent_documents(transactional_db, settings):
-    """Checkout 1 takes variant A and holds its transaction open (after the stock UPDATE and its
-    document); checkout 2 takes variant B meanwhile. Before versions, checkout 2 locked only B,
-    read A's *old* stock and committed a document that, applied last, left A wrong in the index.
-    Now checkout 2 waits for checkout 1's product lock, then reads A's committed stock."""
-    settings.EVENTS_TRANSPORT = "kafka"  # outbox rows only: no in-process consumer
-    product = factories.product(variants=[{**STOCK, "initial_stock_quantity": 10}] * 2)
-    a, b = Variant.objects.filter(product=product).order_by("created_at", "id")
+def reserve_two_variants_at_once(a_id, b_id):
+    """Checkout 1 takes 1 unit of variant ``a_id`` and holds its transaction open (after the
+    stock UPDATE and its document); checkout 2 takes 2 units of ``b_id`` meanwhile and must
+    queue until checkout 1 commits (deterministic: checkout 1 waits for a signal to commit)."""
     alias = alias_for("catalog")
     first_written, release_first, second_started = threading.Event(), threading.Event(), threading.Event()
     second_done = threading.Event()
@@ -114,7 +109,7 @@ def test_two_checkouts_of_two_variants_of_one_product_publish_consistent_documen
         try:
             connect_with_patience(alias)
             with transaction.atomic(using=alias):
-                services.reserve_stock([(a.id, 1)], order_id=uuid.uuid4())
+                services.reserve_stock([(a_id, 1)], order_id=uuid.uuid4())
                 first_written.set()
                 assert release_first.wait(timeout=60)
         except Exception as exc:  # noqa: BLE001 - reported below
@@ -128,7 +123,7 @@ def test_two_checkouts_of_two_variants_of_one_product_publish_consistent_documen
             connect_with_patience(alias)
             assert first_written.wait(timeout=60)
             second_started.set()
-            services.reserve_stock([(b.id, 2)], order_id=uuid.uuid4())
+            services.reserve_stock([(b_id, 2)], order_id=uuid.uuid4())
             second_done.set()
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(repr(exc))
@@ -138,12 +133,25 @@ def test_two_checkouts_of_two_variants_of_one_product_publish_consistent_documen
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for t in threads:
         t.start()
-    assert second_started.wait(timeout=60)
-    # Checkout 2 queues on the product's row lock while checkout 1 is open.
-    assert not second_done.wait(timeout=1.0), "checkout 2 did not wait for checkout 1"
-    release_first.set()
-    _join(threads)
+    try:
+        assert second_started.wait(timeout=60)
+        # Checkout 2 queues on the product's row lock while checkout 1 is open.
+        assert not second_done.wait(timeout=1.0), "checkout 2 did not wait for checkout 1"
+    finally:
+        release_first.set()
+        _join(threads)
     assert errors == []
+
+
+@pytest.mark.postgres
+def test_two_checkouts_of_two_variants_of_one_product_publish_consistent_documents(transactional_db, settings):
+    """Before versions, checkout 2 locked only its variant, read A's *old* stock and committed a
+    document that, applied last, left A wrong in the index. Now checkout 2 waits for checkout 1's
+    product lock, then reads A's committed stock."""
+    settings.EVENTS_TRANSPORT = "kafka"  # outbox rows only: no in-process consumer
+    product = factories.product(variants=[{**STOCK, "initial_stock_quantity": 10}] * 2)
+    a, b = Variant.objects.filter(product=product).order_by("created_at", "id")
+    reserve_two_variants_at_once(a.id, b.id)
     (_, created), (_, one), (_, two) = product_events(product.id)
     stock = {str(v.id): v.stock_quantity for v in Variant.objects.filter(product=product)}
     assert stock == {str(a.id): 9, str(b.id): 8}
