@@ -244,7 +244,8 @@ def from_payload(payload):
     version = payload.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
         raise InvalidPayload(f"not a version: {version!r}")
-    clean = {**payload, "id": str(product_id), "variants": clean_variants}
+    # The version orders documents (stored beside the payload); search results never show it.
+    clean = {**{k: v for k, v in payload.items() if k != "version"}, "id": str(product_id), "variants": clean_variants}
     return ProductDocument(
         product_id=product_id,
         payload=clean,

@@ -275,6 +275,7 @@ def test_a_replayed_older_version_does_not_overwrite_newer_stock(search):
     assert search.names() == ["Versioned Lamp"]
     send("PRODUCT_UPDATED", {**v2, "version": 4})
     assert stocks(search, payload["id"]) == [7]
+    assert all("version" not in item for item in search.get()["data"])  # internal: never in results
 
 
 def test_a_stock_only_version_is_rewritten_in_place(search):
