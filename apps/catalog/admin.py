@@ -162,11 +162,22 @@ class VariantAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/catalog/adjust_stock.html", context)
 
     def save_model(self, request, obj, form, change):
-        # Lock order: the product, then the variant (as every write path).
+        # A variant moved to another product leaves the first one too: both documents change.
+        moved_from = form.initial.get("product") if change and "product" in form.changed_data else None
+        product_ids = {obj.product_id, *([moved_from] if moved_from else [])}
+        # Lock order: the products, then the variant (as every write path).
         with transaction.atomic(using=alias_for("catalog")):
-            locked = events.lock_products([obj.product_id])
+            locked = events.lock_products(product_ids)
             super().save_model(request, obj, form, change)
-            events.product_changed([obj.product_id], locked=locked)
+            events.product_changed(product_ids, locked=locked)
+
+    def delete_model(self, request, obj):
+        # Through the service: the product's document loses the variant (the search index and
+        # the orders' copies follow), and a variant with ledger rows is refused.
+        try:
+            services.delete_variant(obj.product_id, obj.id)
+        except ApiError as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
 
     # A variant with ledger rows is kept (as in the API: 409); a whole product may still be deleted
     # with its variants, so this is not a has_delete_permission rule (the cascade check asks it).

@@ -98,3 +98,42 @@ def test_a_variant_with_ledger_rows_is_kept(staff_client, shirt):
     variant = shirt.variants.get(stock_quantity=5)
     staff_client.post(f"/admin/catalog/variant/{variant.id}/delete/", {"post": "yes"})
     assert Variant.objects.filter(id=variant.id).exists()
+
+
+def product_documents(product_id):
+    from apps.events.models import OutboxEvent
+    from ecommerce.db import alias_for
+
+    rows = OutboxEvent.objects.using(alias_for("catalog")).filter(
+        aggregate_id=str(product_id), event_type="PRODUCT_UPDATED"
+    )
+    return [row.payload for row in rows.order_by("id")]
+
+
+def test_deleting_a_variant_in_the_admin_publishes_the_products_document(staff_client, shirt):
+    spare = shirt.variants.get(stock_quantity=0)
+    assert not StockMovement.objects.filter(variant=spare).exists()
+    response = staff_client.post(f"/admin/catalog/variant/{spare.id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Variant.objects.filter(id=spare.id).exists()
+    (document,) = product_documents(shirt.id)
+    assert [v["id"] for v in document["variants"]] == [str(shirt.variants.get().id)]
+
+
+def test_moving_a_variant_to_another_product_in_the_admin_publishes_both_documents(staff_client, shirt):
+    from apps.catalog.tests import factories
+
+    other = factories.product("OTHER-1", "Other shirt")
+    spare = shirt.variants.get(stock_quantity=0)
+    form = {
+        "product": str(other.id),
+        "attributes": '{"color": "blue", "size": "L"}',
+        "price": "44.00",
+        "cost_price": "",
+        "low_stock_threshold": "",
+    }
+    response = staff_client.post(f"/admin/catalog/variant/{spare.id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    (left,) = product_documents(shirt.id)
+    assert str(spare.id) not in [v["id"] for v in left["variants"]]
+    assert str(spare.id) in [v["id"] for v in product_documents(other.id)[-1]["variants"]]
