@@ -225,6 +225,9 @@ def from_payload(payload):
         product_id = uuid.UUID(str(payload.get("id")))
     except ValueError:
         raise InvalidPayload(f"not a product id: {payload.get('id')!r}")
+    for required in ("name", "sku"):  # every catalogue document has both: their absence is a defect
+        if not isinstance(payload.get(required), str) or not payload[required].strip():
+            raise InvalidPayload(f"no {required}")
     raw_variants = payload.get("variants") or []
     if not isinstance(raw_variants, list):
         raise InvalidPayload("variants is not a list")

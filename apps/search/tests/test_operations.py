@@ -148,6 +148,17 @@ def test_a_payload_the_index_cannot_hold_is_dead_lettered(settings):
     assert get_backend().search(SearchQuery())["total"] == 1
 
 
+@pytest.mark.parametrize("missing", ["name", "sku"])
+@pytest.mark.parametrize("value", [None, "", "  ", 42])
+def test_a_document_without_a_name_or_sku_is_dead_lettered_not_indexed(settings, missing, value):
+    settings.SEARCH_BACKEND = "database"
+    payload = {**make_product("Nameless"), missing: value}
+    deliver("product_events", {"id": str(uuid.uuid4()), "type": "PRODUCT_UPDATED", "payload": payload}, attempts=1)
+    letter = DeadLetter.objects.using(alias_for("search")).get(group="search")
+    assert f"no {missing}" in letter.error
+    assert get_backend().search(SearchQuery())["total"] == 0
+
+
 @pytest.mark.parametrize("version", ["3", -1, True, 2.5])
 def test_a_document_with_a_malformed_version_is_dead_lettered(settings, version):
     settings.SEARCH_BACKEND = "database"
