@@ -236,3 +236,39 @@ def test_a_rebuild_vacuums_the_old_rows_away(transactional_db, settings):
     assert reindex(batches=[[from_payload(make_product("Vacuumed Chair"))]]) == 1
     assert vacuums() == before + 1
     assert get_backend().search(SearchQuery(q="chair"))["total"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_variant_offers_migration_moves_the_variants_onto_their_documents(settings):
+    """Migration 0007 on a database indexed before it: the search schema goes back to 0006,
+    documents and variants are written there, then 0007 runs (and the rest after it)."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    alias = alias_for("search")
+    connection = connections[alias]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("search")
+    executor.migrate([("search", "0006_facet_keys")])
+    try:
+        old = MigrationExecutor(connection).loader.project_state(("search", "0006_facet_keys")).apps
+        document, variant = old.get_model("search", "SearchDocument"), old.get_model("search", "SearchVariant")
+        fields = {f.name for f in document._meta.concrete_fields}
+        base = {f: make_product("x")[f] for f in ("name", "sku") if f in fields}
+        lamp = document.objects.using(alias).create(product_id=uuid.uuid4(), payload={}, **base)
+        bare = document.objects.using(alias).create(product_id=uuid.uuid4(), payload={}, **base)
+        for price, stock in (("19.90", 3), ("5.05", 0)):
+            variant.objects.using(alias).create(
+                document=lamp, variant_id=str(uuid.uuid4()), price=price, stock_quantity=stock
+            )
+        executor = MigrationExecutor(connection)
+        executor.migrate([("search", "0007_variant_offers")])
+        with connection.cursor() as cursor:  # the table as the migration left it
+            cursor.execute(
+                "SELECT id, variant_offers FROM search_searchdocument WHERE id IN (%s, %s)", [lamp.id, bare.id]
+            )
+            decoded = {k: json.loads(v) if isinstance(v, str) else v for k, v in cursor.fetchall()}
+        assert sorted(decoded[lamp.id]) == [[505, 0], [1990, 3]]
+        assert decoded[bare.id] == []
+    finally:
+        MigrationExecutor(connection).migrate(latest)
