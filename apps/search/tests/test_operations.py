@@ -272,3 +272,31 @@ def test_the_variant_offers_migration_moves_the_variants_onto_their_documents(se
         assert decoded[bare.id] == []
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+def test_inline_delivery_keeps_an_event_while_elasticsearch_is_down(settings, django_capture_on_commit_callbacks):
+    """The embedded transport with the Elasticsearch backend: the row stays in the outbox with
+    its backoff (no dead letter) and goes out once the index answers."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.catalog.tests import factories
+    from apps.events.models import OutboxEvent
+    from apps.events.relay import relay_pending
+
+    settings.EVENTS_TRANSPORT = "inline"
+    settings.SEARCH_BACKEND = "elasticsearch"
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:1"  # nothing listens there
+    with django_capture_on_commit_callbacks(using=alias_for("catalog"), execute=True):
+        product = factories.product(name="Patient Lamp")
+    row = OutboxEvent.objects.using(alias_for("catalog")).get(aggregate_id=str(product.id))
+    assert row.published_at is None and row.attempts == 1 and "Elasticsearch" in row.last_error
+    assert not DeadLetter.objects.using(alias_for("search")).exists()
+
+    settings.SEARCH_BACKEND = "database"  # the index answers again
+    OutboxEvent.objects.using(alias_for("catalog")).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    relay_pending(aliases=[alias_for("catalog")])
+    row.refresh_from_db()
+    assert row.published_at is not None
+    assert [p["name"] for p in get_backend().search(SearchQuery(q="patient"))["data"]] == ["Patient Lamp"]
