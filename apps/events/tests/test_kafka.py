@@ -340,5 +340,7 @@ def test_the_relay_delivers_as_soon_as_a_paused_broker_answers_again(kafka_setti
         published += relay.relay_pending(aliases=[orders()])[orders()]
     assert published == 2
     assert not OutboxEvent.objects.using(orders()).filter(published_at__isnull=True).exists()
-    consume(3)
+    # The paused broker may still store the timed-out first attempt when it resumes: the topic
+    # can hold copies. Read until it is quiet; each event is applied once all the same.
+    consume(100, idle_seconds=5)
     assert sink.by_key() == {"a": [1, 2], "b": [1]}
