@@ -33,10 +33,6 @@ class StrictEmailField(_StringOnly, serializers.EmailField):
     pass
 
 
-class StrictURLField(_StringOnly, serializers.URLField):
-    pass
-
-
 class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
 

@@ -23,7 +23,7 @@ from apps.catalog.models import (
     Variant,
 )
 from ecommerce.db import alias_for
-from ecommerce.errors import ApiError
+from ecommerce.errors import ApiError, NotFound
 
 
 def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
@@ -97,16 +97,13 @@ class ProductAdmin(admin.ModelAdmin):
         self.delete_queryset(request, Product.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        # Lock order: the products (their versions read under the lock), then their variants
-        # (the cascade), as every write path.
+        # Through the service, in id order (the lock order of every write path).
         with transaction.atomic(using=alias_for("catalog")):
-            pks = list(queryset.values_list("pk", flat=True))
-            versions = dict(
-                Product.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", "version")
-            )
-            for pk, version in versions.items():
-                Product.objects.filter(pk=pk).delete()
-                events.product_deleted(pk, version + 1)
+            for pk in sorted(queryset.values_list("pk", flat=True)):
+                try:
+                    services.delete_product(pk)
+                except NotFound:
+                    pass  # deleted meanwhile
 
 
 class StockAdjustForm(forms.Form):

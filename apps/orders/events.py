@@ -17,6 +17,7 @@ from datetime import UTC
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.events.ordering import MalformedVersion, is_stale, parse_version
 from apps.events.outbox import publish
 from apps.events.registry import Event, consumer
 from apps.orders.models import DenormalizedProduct, DenormalizedUser
@@ -128,25 +129,14 @@ def _product_fields(event_type, payload):
     updated_at = _datetime(payload.get("updatedAt"))
     if updated_at is None:
         problems.append("updatedAt")
-    version = payload.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+    try:
+        version = parse_version(payload.get("version"))
+    except MalformedVersion:
+        version = None
         problems.append("version")
     if problems:
         raise MalformedProductEvent(f"{event_type} with a missing or malformed {', '.join(problems)}")
     return updated_at, version
-
-
-def _not_newer(copy, version, updated_at):
-    """Whether a document (``version``, ``updated_at``) is no newer than what ``copy`` was
-    written from. Versions strictly increase per product (``updatedAt`` does not move on a stock
-    change), so with both the version decides; a document without one (published before
-    versions existed) is older than a versioned copy, and between two without, the older
-    ``updatedAt`` loses (an equal one applies)."""
-    if version is not None:
-        return copy.source_version is not None and version <= copy.source_version
-    if copy.source_version is not None:
-        return True
-    return bool(copy.source_updated_at and updated_at < copy.source_updated_at)
 
 
 @consumer(topic="product_events", group="orders", context="orders")
@@ -171,7 +161,7 @@ def on_product_event(event: Event):
     current = DenormalizedProduct.objects.using(using).select_for_update().filter(id=product_id).first()
     if current is not None and current.is_deleted:
         return  # a late update never resurrects a deleted product
-    if current is not None and _not_newer(current, version, source_updated_at):
+    if current is not None and is_stale(version, source_updated_at, current.source_version, current.source_updated_at):
         return  # what we hold is as new or newer (a replay, or redelivery out of order)
     values = {
         "name": _text(payload.get("name"), 255),

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_datetime
 
+from apps.events.ordering import MalformedVersion, is_stale, parse_version
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_QUERY_TERMS = 10
 MAX_TERM_LENGTH = 100
@@ -177,18 +179,12 @@ class ProductDocument:
 
     def is_older(self, stored_version, stored_updated_at):
         """True when the index already holds this document or a newer one: ``stored_version`` /
-        ``stored_updated_at`` describe the indexed one. With versions on both sides the version
-        must be greater; a document without a version predates every versioned one; between two
-        without, an older ``updatedAt`` loses (equal applies, as before versions)."""
-        if self.version is not None:
-            return stored_version is not None and self.version <= stored_version
-        if stored_version is not None:
-            return True
-        return bool(stored_updated_at and self.updated_at and self.updated_at < stored_updated_at)
+        ``stored_updated_at`` describe the indexed one (``apps.events.ordering.is_stale``)."""
+        return is_stale(self.version, self.updated_at, stored_version, stored_updated_at)
 
     def differs_only_in_stock(self, indexed_payload):
         """True when ``indexed_payload`` (a payload indexed earlier) equals this one but for the
-        variants' stock, ``updatedAt`` and ``version``: what a checkout changes. Words, prices, categories
+        variants' stock and ``updatedAt``: what a checkout changes. Words, prices, categories
         and attributes are then already indexed; only stock (and the payload) need writing."""
         return _without_stock(indexed_payload) == _without_stock(self.payload)
 
@@ -203,7 +199,7 @@ class ProductDocument:
 
 
 def _without_stock(payload):
-    rest = {key: value for key, value in payload.items() if key not in ("updatedAt", "version", "variants")}
+    rest = {key: value for key, value in payload.items() if key not in ("updatedAt", "variants")}
     variants = payload.get("variants") or []
     rest["variants"] = [{k: v for k, v in variant.items() if k != "stockQuantity"} for variant in variants]
     return rest
@@ -244,9 +240,10 @@ def from_payload(payload):
             raise InvalidPayload("a variant's stockQuantity is not an integer")
         variants.append(Variant(id=str(raw.get("id", "")), price=price, stock_quantity=stock))
         clean_variants.append({**raw, "price": f"{price:.2f}", "stockQuantity": stock})
-    version = payload.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
-        raise InvalidPayload(f"not a version: {version!r}")
+    try:
+        version = parse_version(payload.get("version"))
+    except MalformedVersion as exc:
+        raise InvalidPayload(str(exc))
     # The version orders documents (stored beside the payload); search results never show it.
     clean = {**{k: v for k, v in payload.items() if k != "version"}, "id": str(product_id), "variants": clean_variants}
     return ProductDocument(

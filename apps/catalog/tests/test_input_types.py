@@ -8,19 +8,12 @@ import pytest
 
 from apps.catalog.models import Category, Product, StockMovement, Variant
 from apps.catalog.tests.test_api_products import new_product_body
+from tests.assertions import assert_refused
 
 pytestmark = pytest.mark.django_db
 
 NOT_UUIDS = [True, False, 1, 0, 1.5, ["7c9e6679-7425-40de-944b-e07fc1f90ae7"], {"id": 1}]
 NOT_STRINGS = [12.345678901234, 1e300, 7, True, ["x"], {"x": 1}]
-
-
-def assert_refused(response, field, message=None):
-    assert response.status_code == 400, response.content[:300]
-    body = response.json()
-    assert field in body["errors"], body
-    if message:
-        assert message in str(body["errors"][field]), body
 
 
 @pytest.mark.parametrize("value", NOT_UUIDS, ids=repr)

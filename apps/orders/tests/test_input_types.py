@@ -6,16 +6,9 @@ import pytest
 
 from apps.orders.models import Order
 from apps.orders.tests.conftest import guest_body, stock_of
+from tests.assertions import assert_refused
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_refused(response, field, message=None):
-    assert response.status_code == 400, response.content[:300]
-    body = response.json()
-    assert field in body["errors"], body
-    if message:
-        assert message in str(body["errors"][field]), body
 
 
 @pytest.mark.parametrize("value", [1, True, 0, 2.5, [1]], ids=repr)
