@@ -133,7 +133,9 @@ def lock_products(product_ids=(), *, variant_ids=(), touch=False):
 
     Call it before locking any of their variants (lock order: products, then variants). On
     PostgreSQL it is one statement: a CTE locks the rows (``ORDER BY id FOR UPDATE``), then the
-    ``UPDATE`` increments them. Elsewhere (SQLite) the transaction's ``BEGIN IMMEDIATE``
+    ``UPDATE`` increments them. The variants' products are folded into the one id array the
+    primary key is probed with: ``id = ANY(...) OR id IN (subquery)`` read the whole products
+    table (8 ms a checkout at 50k products). Elsewhere (SQLite) the transaction's ``BEGIN IMMEDIATE``
     already serialises writers."""
     product_ids = sorted({str(pid) for pid in product_ids})
     variant_ids = sorted({str(vid) for vid in variant_ids})
@@ -148,8 +150,7 @@ def lock_products(product_ids=(), *, variant_ids=(), touch=False):
         sql = f"""
             WITH locked AS (
                 SELECT id FROM {quote(table)}
-                WHERE id = ANY(%s::uuid[])
-                   OR id IN (SELECT product_id FROM {variants} WHERE id = ANY(%s::uuid[]))
+                WHERE id = ANY(%s::uuid[] || ARRAY(SELECT product_id FROM {variants} WHERE id = ANY(%s::uuid[])))
                 ORDER BY id FOR UPDATE
             )
             UPDATE {quote(table)} AS p SET version = p.version + 1{touched}
