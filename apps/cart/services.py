@@ -3,7 +3,9 @@
 Public (other apps call only these):
 - ``get_cart(cart_id) -> dict | None``: the cart as the API shows it (current prices, flags,
   totals), or ``None``; no access check (the caller decides who may see it);
-- ``delete_cart(cart_id) -> bool``.
+- ``delete_cart(cart_id) -> bool``;
+- ``claim_for_checkout(cart_id, user_id, claim_id) -> dict | None`` and
+  ``release_checkout_claim(cart_id, claim_id)``: one checkout at a time per cart (below).
 
 A cart is a JSON document in the cart store (``apps.cart.store``)::
 
@@ -21,6 +23,7 @@ To anyone else an owned cart does not exist (404, not 403: a shop client that ge
 its stored id and starts a new cart, which is what should happen after a logout).
 """
 
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +48,11 @@ MAX_RESTARTS = 50  # an operation on several keys starts again at most this ofte
 def max_quantity():
     """The most units of one variant a cart line may hold."""
     return int(getattr(settings, "CART_MAX_ITEM_QUANTITY", 99))
+
+
+def checkout_claim_seconds():
+    """How long a checkout's claim on a cart holds when nobody releases it (a crashed process)."""
+    return int(getattr(settings, "CART_CHECKOUT_CLAIM_SECONDS", 120))
 
 
 def max_lines():
@@ -241,6 +249,58 @@ def delete_cart(cart_id):
     if removed and removed.get("userId"):
         _drop_pointer(store, removed["userId"], cart_id)
     return removed is not None
+
+
+class CartCheckoutInProgress(Conflict):
+    default_detail = "This cart is already being checked out."
+
+
+def claim_for_checkout(cart_id, user_id, claim_id):
+    """Reserve the cart for one checkout and return it as shown (``None``: no such cart, or one
+    owned by someone other than ``user_id``, which does not exist to them).
+
+    The cart is read and claimed in one atomic step, so two checkouts of one cart (a double click,
+    two tabs) cannot both order its lines: while a claim holds, another one is refused with
+    ``CartCheckoutInProgress`` (409). The checkout deletes the cart when the order is written, or
+    gives the claim back (``release_checkout_claim``) when it fails, so the cart can be ordered
+    again. A claim nobody gives back (the process died) lapses after ``checkout_claim_seconds()``.
+    """
+    cart_id = normalize_id(cart_id)
+    if cart_id is None:
+        return None
+    store = get_store()
+    key = cart_key(cart_id)
+
+    def claim(values):
+        cart = values[key]
+        if cart is None or (cart.get("userId") and cart["userId"] != (str(user_id) if user_id else None)):
+            return {}, None
+        now = time.time()
+        current = cart.get("checkout")
+        if current and current.get("claim") != str(claim_id) and float(current.get("until", 0)) > now:
+            raise CartCheckoutInProgress()
+        cart["checkout"] = {"claim": str(claim_id), "until": now + checkout_claim_seconds()}
+        return {key: cart}, cart
+
+    cart = store.atomic([key], claim)
+    return present(cart, Snapshots()) if cart else None
+
+
+def release_checkout_claim(cart_id, claim_id):
+    """Give back a claim taken by ``claim_for_checkout`` (a failed checkout keeps its cart)."""
+    cart_id = normalize_id(cart_id)
+    if cart_id is None:
+        return
+    key = cart_key(cart_id)
+
+    def release(values):
+        cart = values[key]
+        if cart is None or (cart.get("checkout") or {}).get("claim") != str(claim_id):
+            return {}, None
+        del cart["checkout"]
+        return {key: cart}, None
+
+    get_store().atomic([key], release)
 
 
 def _drop_pointer(store, user_id, cart_id):

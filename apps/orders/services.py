@@ -124,15 +124,33 @@ def merge_lines(lines):
     return list(merged.values())
 
 
-def _lines_from_cart(cart_id, customer):
-    from apps.cart.services import get_cart
+def _claim_cart_lines(cart_id, customer, claim_id):
+    """The cart's lines, the cart claimed for this checkout (a concurrent checkout of the same
+    cart gets 409 instead of ordering its lines twice). The caller releases the claim on failure."""
+    from apps.cart.services import claim_for_checkout
 
-    cart = get_cart(cart_id)
+    # Someone else's cart does not exist (as in the cart API): the claim answers None for it.
+    cart = claim_for_checkout(cart_id, customer.id if customer else None, claim_id)
     if cart is None:
         raise NotFound("Cart not found.")
-    owner = cart.get("userId")
-    if owner and (customer is None or str(customer.id) != str(owner)):
-        raise NotFound("Cart not found.")  # as the cart API: someone else's cart does not exist
+    try:
+        return _cart_lines(cart)
+    except BaseException:
+        _release_cart(cart_id, claim_id)
+        raise
+
+
+def _release_cart(cart_id, claim_id):
+    """Give the cart's checkout claim back; if the store cannot be reached, the claim lapses."""
+    from apps.cart.services import release_checkout_claim
+
+    try:
+        release_checkout_claim(cart_id, claim_id)
+    except Exception:  # noqa: BLE001 - the checkout's own error is the answer
+        logger.warning("could not release the cart's checkout claim", extra={"cart_id": cart_id})
+
+
+def _cart_lines(cart):
     lines = []
     for item in cart.get("items") or []:
         try:
@@ -257,19 +275,41 @@ def _replay(scope, key, fingerprint):
 
 def place_order(checkout, *, idempotency_key=None, fingerprint=""):
     """Create an order; returns ``(order, created)``. ``created`` is False for an idempotent replay."""
-    from apps.catalog.services import reserve_stock
-
     scope = str(checkout.customer.id) if checkout.customer else "guest"
     if idempotency_key:
         existing = _replay(scope, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
 
-    raw_lines = checkout.lines if not checkout.cart_id else _lines_from_cart(checkout.cart_id, checkout.customer)
+    order_id = uuid.uuid4()
+    if not checkout.cart_id:
+        return _place(checkout, checkout.lines, order_id, scope, idempotency_key, fingerprint)
+
+    from apps.cart.services import delete_cart
+
+    raw_lines = _claim_cart_lines(checkout.cart_id, checkout.customer, order_id)
+    try:
+        order, created = _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint)
+    except BaseException:
+        _release_cart(checkout.cart_id, order_id)  # a failed checkout keeps the cart
+        raise
+    if not created:  # another request's order (same Idempotency-Key): this one ordered nothing
+        _release_cart(checkout.cart_id, order_id)
+        return order, created
+    try:
+        delete_cart(checkout.cart_id)
+    except Exception:  # noqa: BLE001 - the order stands; a leftover cart expires on its own
+        logger.warning("could not clear cart after checkout", extra={"cart_id": checkout.cart_id})
+    return order, created
+
+
+def _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint):
+    """Validate, reserve and write the order ``order_id``; returns ``(order, created)``."""
+    from apps.catalog.services import reserve_stock
+
     lines = merge_lines(raw_lines)
     snapshots = _snapshots_for(lines)
     total = _order_total(lines, snapshots)
-    order_id = uuid.uuid4()
     stock_lines = [(str(line.variant_id), line.quantity) for line in lines]
     reason = f"Order placement: {order_id}"
     using = alias_for("orders")
@@ -311,13 +351,6 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
                 return existing, False
         raise
 
-    if checkout.cart_id:
-        from apps.cart.services import delete_cart
-
-        try:
-            delete_cart(checkout.cart_id)
-        except Exception:  # noqa: BLE001 - the order stands; a leftover cart expires on its own
-            logger.warning("could not clear cart after checkout", extra={"cart_id": checkout.cart_id})
     order._prefetched_objects_cache = {"items": items}
     return order, True
 

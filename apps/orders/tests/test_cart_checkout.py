@@ -1,12 +1,16 @@
 """Checkout of a cart (``cartId``): lines from the cart, prices from the catalogue, cart cleared."""
 
+import threading
+import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
+from django.db import connections, transaction
 
 from apps.orders.models import Order
 from apps.orders.tests.conftest import guest_body, make_product, stock_of
+from ecommerce.db import alias_for
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +88,129 @@ def test_a_failed_cart_checkout_keeps_the_cart(place):
     adjust_stock(mug.variant_id, -1, "ADMIN_UPDATE", reason="broken")
     assert place(_body(cart_id)).status_code == 409
     assert get_cart(cart_id) is not None
+
+
+def test_a_cart_claimed_by_a_checkout_in_flight_is_not_ordered_again(place):
+    """While one checkout holds the cart, a second one (double click, second tab) gets 409 and
+    takes nothing; once the first gives the cart back, the cart can be ordered."""
+    from apps.cart.services import claim_for_checkout, get_cart, release_checkout_claim
+
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 3))
+    in_flight = uuid.uuid4()
+    assert claim_for_checkout(cart_id, None, in_flight)["id"] == cart_id
+
+    response = place(_body(cart_id))
+    assert response.status_code == 409, response.json()
+    assert response.json()["message"] == "This cart is already being checked out."
+    assert stock_of(mug.variant_id) == 10 and Order.objects.count() == 0
+    assert get_cart(cart_id) is not None
+
+    release_checkout_claim(cart_id, in_flight)
+    assert place(_body(cart_id)).status_code == 201
+    assert stock_of(mug.variant_id) == 7 and get_cart(cart_id) is None
+
+
+def test_a_lapsed_claim_does_not_block_the_cart(place, settings):
+    from apps.cart.services import claim_for_checkout
+
+    settings.CART_CHECKOUT_CLAIM_SECONDS = -1  # the claim of a crashed process, already lapsed
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 1))
+    claim_for_checkout(cart_id, None, uuid.uuid4())
+    assert place(_body(cart_id)).status_code == 201
+
+
+def test_a_failed_cart_checkout_gives_the_cart_back(place):
+    from apps.catalog.services import adjust_stock
+
+    mug = make_product(stock=2)
+    cart_id = _cart_with((mug, 2))
+    adjust_stock(mug.variant_id, -1, "ADMIN_UPDATE", reason="broken")
+    assert place(_body(cart_id)).status_code == 409
+    adjust_stock(mug.variant_id, 1, "ADMIN_UPDATE", reason="found")
+    assert place(_body(cart_id)).status_code == 201  # not "already being checked out"
+    assert stock_of(mug.variant_id) == 0
+
+
+def test_claiming_someone_elses_cart_finds_nothing_and_leaves_it_usable(place, client_as, make_user):
+    from apps.cart.services import claim_for_checkout
+
+    client, owner = client_as("Customer")
+    mug = make_product()
+    cart_id = _cart_with((mug, 1), user=owner)
+    assert claim_for_checkout(cart_id, None, uuid.uuid4()) is None
+    assert claim_for_checkout(cart_id, make_user().id, uuid.uuid4()) is None
+    response = place(_body(cart_id, guestEmail=None, guestName=None), client=client)
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_one_cart_checked_out_twice_at_once_is_ordered_once(transactional_db):
+    """Two checkouts of one cart at the same time (a double click): made deterministic by holding
+    the orders table locked, so the first checkout waits with the cart's lines in hand while the
+    second one arrives. Before the cart was claimed, both waited there and both wrote an order,
+    taking the stock twice."""
+    from rest_framework.test import APIClient
+
+    from apps.cart.services import get_cart
+
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 3))
+    using = alias_for("orders")
+    table = Order._meta.db_table
+    locked, release = threading.Event(), threading.Event()
+    results = {}
+
+    def hold_orders_table():
+        try:
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                cursor.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
+                locked.set()
+                release.wait(120)
+        finally:
+            connections.close_all()
+
+    def checkout(name):
+        try:
+            response = APIClient().post("/orders", _body(cart_id), format="json")
+            results[name] = response.status_code
+        finally:
+            connections.close_all()
+
+    def waiting_on_orders_table():
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [table],
+            )
+            return cursor.fetchone()[0]
+
+    def wait_until(condition):
+        for _ in range(6000):
+            if condition():
+                return
+            time.sleep(0.01)
+        raise AssertionError("the checkouts never reached the held lock")
+
+    holder = threading.Thread(target=hold_orders_table)
+    first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
+    holder.start()
+    try:
+        assert locked.wait(60)
+        first.start()
+        wait_until(lambda: waiting_on_orders_table() == 1)  # the first checkout holds the lines
+        second.start()
+        wait_until(lambda: not second.is_alive() or waiting_on_orders_table() == 2)
+    finally:
+        release.set()
+        holder.join(120)
+        first.join(120)
+        second.join(120)
+
+    assert results == {"first": 201, "second": 409}
+    assert Order.objects.count() == 1
+    assert stock_of(mug.variant_id) == 7
+    assert get_cart(cart_id) is None
