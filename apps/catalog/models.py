@@ -142,6 +142,10 @@ class StockMovement(models.Model):
     type = models.CharField(max_length=20, choices=StockMovementType.choices)
     reason = models.CharField(max_length=500, null=True, blank=True)
     related_order_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # True on the ORDER movements ``reserve_stock`` writes for a checkout. The orders' reconciler
+    # gives back only such reservations: an ORDER movement entered by hand (the adjust API lets
+    # staff record, say, a phone sale with its till's order id) is a sale, not a reservation.
+    is_reservation = models.BooleanField(default=False, db_default=False)
     timestamp = models.DateTimeField(auto_now_add=True)
 
     class Meta:

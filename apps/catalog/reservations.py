@@ -4,7 +4,7 @@
 reads the stock ledger. It belongs beside ``variant_snapshots`` in ``selectors.py`` if preferred.)
 """
 
-from django.db.models import Min, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from apps.catalog.models import StockMovement, StockMovementType
 from ecommerce.db import alias_for
@@ -12,14 +12,22 @@ from ecommerce.db import alias_for
 
 def open_reservations(*, placed_after=None, placed_before=None, limit=1000) -> dict[str, int]:
     """``{order_id: units still held}`` for orders whose ``ORDER`` movements are not (fully)
-    given back by ``ORDER_CANCELLED`` ones, first reserved within ``[placed_after, placed_before)``.
+    given back by ``ORDER_CANCELLED`` ones, reserved by a checkout (``reserve_stock``; a movement
+    entered by hand is a sale) and first reserved within ``[placed_after, placed_before)``.
     One aggregate query over the window's movements."""
     kinds = [StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED]
     rows = StockMovement.objects.using(alias_for("catalog")).filter(related_order_id__isnull=False, type__in=kinds)
     if placed_after is not None:
         rows = rows.filter(timestamp__gte=placed_after)
+    # Only orders a checkout reserved for: a hand-entered ORDER movement is a sale, never "held".
     rows = (
-        rows.values("related_order_id").annotate(net=Sum("change_quantity"), placed=Min("timestamp")).filter(net__lt=0)
+        rows.values("related_order_id")
+        .annotate(
+            net=Sum("change_quantity"),
+            placed=Min("timestamp"),
+            reservations=Count("id", filter=Q(is_reservation=True)),
+        )
+        .filter(net__lt=0, reservations__gt=0)
     )
     if placed_before is not None:
         rows = rows.filter(placed__lt=placed_before)

@@ -67,7 +67,9 @@ def _uuid(value, message):
 # --- Stock: the one writer ---------------------------------------------------------------------
 
 
-def _change_stock(changes, movement_type, *, reason="", related_order_id=None, require_active=False):
+def _change_stock(
+    changes, movement_type, *, reason="", related_order_id=None, require_active=False, is_reservation=False
+):
     """Apply ``{variant_id: change}`` all or nothing; the only writer of ``stock_quantity``.
 
     Must run inside ``_atomic()``. Returns ``({variant_id: new_quantity}, [movements], {product ids})``.
@@ -110,6 +112,7 @@ def _change_stock(changes, movement_type, *, reason="", related_order_id=None, r
                 type=movement_type,
                 reason=reason or None,
                 related_order_id=related_order_id,
+                is_reservation=is_reservation,
                 timestamp=now,
             )
         )
@@ -153,6 +156,7 @@ def reserve_stock(lines: Iterable, *, order_id, reason="", savepoint=True):
             reason=reason or f"Order {order_uuid}",
             related_order_id=order_uuid,
             require_active=True,
+            is_reservation=True,
         )
         events.product_changed(product_ids, stock_only=True, locked=locked)
     return result

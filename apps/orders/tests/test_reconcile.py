@@ -51,3 +51,20 @@ def test_command_and_task(place):
     reserve_stock([(product.variant_id, 2)], order_id=uuid.uuid4())
     assert task.delay(older_than_minutes=0).get()["units"] == 2
     assert stock_of(product.variant_id) == 5
+
+
+def test_a_sale_entered_by_hand_with_an_order_id_is_not_given_back(place):
+    """The adjust API lets staff record an ORDER movement with an order id of their own (a phone
+    sale in the till system): no order of ours has that id, yet it is a sale, not a reservation
+    a crashed checkout left behind. The reconciler used to give those units back."""
+    from apps.catalog.services import adjust_stock, reserve_stock
+
+    product = make_product(stock=10)
+    adjust_stock(product.variant_id, -4, "ORDER", reason="Phone order 4411", related_order_id=uuid.uuid4())
+    orphan_id = uuid.uuid4()
+    reserve_stock([(product.variant_id, 1)], order_id=orphan_id)  # a checkout that died
+    assert stock_of(product.variant_id) == 5
+
+    result = reconcile_reservations(older_than_minutes=0)
+    assert result["released_orders"] == [str(orphan_id)]
+    assert stock_of(product.variant_id) == 6
