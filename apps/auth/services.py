@@ -25,6 +25,7 @@ LAST_ADMIN_DEMOTE = "Forbidden: The last active administrator cannot be demoted.
 OWN_ROLE = "Forbidden: You cannot change your own role."
 OWN_ACCOUNT = "Forbidden: You cannot deactivate your own account."
 GRANT_BEYOND_OWN = "Forbidden: You cannot grant permissions you do not hold."
+OUTRANKED = "Forbidden: You cannot change a user who holds permissions you do not hold."
 
 
 class InvalidCredentials(ApiError):
@@ -104,11 +105,28 @@ def _ensure_can_grant(actor, names):
         raise Forbidden(GRANT_BEYOND_OWN)
 
 
+def _ensure_can_manage(actor, user):
+    """A user holding permissions the actor lacks is out of the actor's reach: otherwise a narrow
+    role with ``write:user`` / ``delete:user`` could demote, rename, deactivate or reactivate an
+    ADMIN. The default role's permissions (every shopper holds them) do not count, so a staff
+    role without ``create:order`` still manages customers."""
+    if actor is None:
+        return
+    beyond = permission_names(user) - permission_names(actor)
+    if beyond and beyond - _default_role_permission_names():
+        raise Forbidden(OUTRANKED)
+
+
+def _default_role_permission_names():
+    return frozenset(Permission.objects.using(_using()).filter(roles__name=DEFAULT_ROLE).values_list("name", flat=True))
+
+
 def update_user(actor, user_id, *, name=UNSET, role_id=UNSET, profile_image=UNSET):
     with transaction.atomic(using=_using()):
         if role_id is not UNSET:
             _lock_admins()
         user = _lock_user(user_id)
+        _ensure_can_manage(actor, user)
         if role_id is not UNSET and role_id != user.role_id:
             role = (
                 Role.objects.using(_using()).prefetch_related("permissions").filter(pk=role_id).first()
@@ -140,6 +158,7 @@ def deactivate_user(actor, user_id):
             raise Forbidden(OWN_ACCOUNT)
         if _is_last_active_admin(user):
             raise Forbidden(LAST_ADMIN_DEACTIVATE)
+        _ensure_can_manage(actor, user)
         if user.is_active:
             user.is_active = False
             user.save(using=_using(), update_fields=["is_active", "updated_at"])
@@ -150,6 +169,7 @@ def deactivate_user(actor, user_id):
 def activate_user(actor, user_id):
     with transaction.atomic(using=_using()):
         user = _lock_user(user_id)
+        _ensure_can_manage(actor, user)
         if not user.is_active:
             user.is_active = True
             user.save(using=_using(), update_fields=["is_active", "updated_at"])

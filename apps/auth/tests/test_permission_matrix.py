@@ -28,7 +28,8 @@ BODIES = {"put /auth/users/{user}": {"name": "Renamed"}, "post /auth/roles": {"n
 
 @pytest.fixture
 def targets(make_user):
-    target_user = make_user(role="Support")
+    # A customer: a user holding staff permissions is out of reach of a role without them.
+    target_user = make_user(role="Customer")
     target_role = Role.objects.create(name="Disposable")
     return {"user": target_user.id, "role": target_role.id}
 

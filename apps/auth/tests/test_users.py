@@ -233,6 +233,53 @@ def test_the_last_active_admin_cannot_be_deactivated(client_as, make_user):
     assert response.status_code == 403
     assert response.json() == {"message": "Forbidden: The last active administrator cannot be deactivated."}
     assert User.objects.get(pk=only_admin.pk).is_active
-    # With a second active ADMIN, it can.
+    # With a second active ADMIN, it can be deactivated (by someone holding its permissions).
     make_user(role="ADMIN")
-    assert client.delete(f"/auth/users/{only_admin.id}").status_code == 204
+    admin, _ = client_as("ADMIN")
+    assert admin.delete(f"/auth/users/{only_admin.id}").status_code == 204
+
+
+@pytest.fixture
+def helpdesk(client_as):
+    """A narrow staff role: it may change and deactivate users, and holds nothing else."""
+    from apps.auth.models import Permission, Role
+
+    role = Role.objects.create(name="Helpdesk")
+    role.permissions.set(Permission.objects.filter(name__in=["write:user", "delete:user"]))
+    return client_as("Helpdesk")[0]
+
+
+def test_a_narrow_role_cannot_demote_rename_or_deactivate_an_admin(helpdesk, make_user, role_id):
+    """Holding write:user and delete:user once let a Helpdesk user demote a (not the last) ADMIN
+    to Helpdesk, rename them and lock them out: only someone holding a user's permissions may
+    change that user."""
+    make_user(role="ADMIN")
+    other_admin = make_user(role="ADMIN", name="Alice")
+    outranked = {"message": "Forbidden: You cannot change a user who holds permissions you do not hold."}
+    for response in (
+        helpdesk.put(f"/auth/users/{other_admin.id}", {"roleId": role_id("Helpdesk")}, format="json"),
+        helpdesk.put(f"/auth/users/{other_admin.id}", {"name": "Mallory"}, format="json"),
+        helpdesk.delete(f"/auth/users/{other_admin.id}"),
+    ):
+        assert response.status_code == 403, response.content
+        assert response.json() == outranked
+    other_admin.refresh_from_db()
+    assert (other_admin.role.name, other_admin.name, other_admin.is_active) == ("ADMIN", "Alice", True)
+
+
+def test_a_narrow_role_cannot_reactivate_a_user_holding_more(helpdesk, client_as, make_user):
+    admin, _ = client_as("ADMIN")
+    supervisor = make_user(role="Supervisor")
+    assert admin.delete(f"/auth/users/{supervisor.id}").status_code == 204
+    response = helpdesk.post(f"/auth/users/{supervisor.id}/activate")
+    assert response.status_code == 403
+    supervisor.refresh_from_db()
+    assert supervisor.is_active is False
+
+
+def test_a_narrow_role_still_manages_customers(helpdesk, make_user):
+    """The default role's permissions (every shopper has them) do not put a customer out of reach."""
+    customer = make_user(role="Customer")
+    assert helpdesk.put(f"/auth/users/{customer.id}", {"name": "Renamed"}, format="json").status_code == 200
+    assert helpdesk.delete(f"/auth/users/{customer.id}").status_code == 204
+    assert helpdesk.post(f"/auth/users/{customer.id}/activate").status_code == 200
