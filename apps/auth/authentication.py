@@ -12,6 +12,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from apps.auth.models import User
 from apps.auth.permissions import REJECTED_TOKEN
 from apps.auth.selectors import parse_uuid
+from apps.auth.tokens import stamp_matches
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
@@ -37,4 +38,6 @@ class JWTAuthentication(SimpleJWTAuthentication):
         user = User.objects.select_related("role").prefetch_related("role__permissions").filter(id=user_id).first()
         if user is None or not user.is_active:
             raise AuthenticationFailed("Invalid or expired token", code="user_inactive")
+        if not stamp_matches(validated_token, user):  # issued before a password change
+            raise AuthenticationFailed("Invalid or expired token", code="token_not_valid")
         return user

@@ -3,8 +3,16 @@
 Access tokens are HS256 JWTs signed with ``JWT_SECRET`` (simplejwt); only HS256 is accepted
 when decoding, so ``alg=none`` or another algorithm is refused. A refresh token only carries
 the user id: every refresh reads the user again, so a deactivated user cannot refresh.
+
+Both kinds also carry ``passwordStamp``, a keyed digest of the password hash in force when they
+were issued: a password change (or reset in the admin) ends every token issued before it, as it
+ends Django's sessions. A token without the stamp is refused.
 """
 
+import hmac
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
 from rest_framework_simplejwt import tokens as simplejwt
 from rest_framework_simplejwt.exceptions import TokenError
 
@@ -35,6 +43,23 @@ class RefreshToken(_ReadableExpiry, simplejwt.RefreshToken):
     access_token_class = AccessToken
 
 
+PASSWORD_STAMP_CLAIM = "passwordStamp"
+
+
+def password_stamp(user):
+    """Changes whenever the user's password does; reveals nothing about it (keyed, truncated)."""
+    digest = salted_hmac(
+        "apps.auth.tokens.password_stamp", user.password, secret=settings.JWT_SECRET, algorithm="sha256"
+    )
+    return digest.hexdigest()[:32]
+
+
+def stamp_matches(token, user):
+    """Whether ``token`` was issued under the user's current password."""
+    stamp = token.get(PASSWORD_STAMP_CLAIM)
+    return isinstance(stamp, str) and hmac.compare_digest(stamp.encode(), password_stamp(user).encode())
+
+
 def claims_for(user):
     return {
         "id": str(user.id),
@@ -50,18 +75,23 @@ def access_token_for(user):
     token = AccessToken.for_user(user)
     for key, value in claims_for(user).items():
         token[key] = value
+    token[PASSWORD_STAMP_CLAIM] = password_stamp(user)
     return str(token)
 
 
 def refresh_token_for(user):
-    return str(RefreshToken.for_user(user))
+    token = RefreshToken.for_user(user)
+    token[PASSWORD_STAMP_CLAIM] = password_stamp(user)
+    return str(token)
 
 
 def tokens_for(user):
     return {"token": access_token_for(user), "refreshToken": refresh_token_for(user)}
 
 
-def _user_id(token_class, raw):
+def _active_user(token_class, raw):
+    from apps.auth import selectors
+
     if not isinstance(raw, str) or not raw:
         raise BadToken("Invalid or expired token")
     try:
@@ -71,23 +101,18 @@ def _user_id(token_class, raw):
     user_id = token.get("id")
     if not user_id:
         raise BadToken("Invalid or expired token")
-    return user_id
+    user = selectors.active_user(user_id)
+    if user is None:
+        raise BadToken("User not found or inactive")
+    if not stamp_matches(token, user):
+        raise BadToken("Invalid or expired token")
+    return user
 
 
 def user_from_access_token(raw):
-    """The active user an access token names (signature, expiry and type checked)."""
-    from apps.auth import selectors
-
-    user = selectors.active_user(_user_id(AccessToken, raw))
-    if user is None:
-        raise BadToken("User not found or inactive")
-    return user
+    """The active user an access token names (signature, expiry, type and password stamp checked)."""
+    return _active_user(AccessToken, raw)
 
 
 def user_from_refresh_token(raw):
-    from apps.auth import selectors
-
-    user = selectors.active_user(_user_id(RefreshToken, raw))
-    if user is None:
-        raise BadToken("User not found or inactive")
-    return user
+    return _active_user(RefreshToken, raw)

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from apps.auth.models import User
+from apps.auth.tokens import password_stamp
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,7 @@ def claims_of(user, **overrides):
         "profileImage": None,
         "role": user.role.name,
         "permissions": sorted(p.name for p in user.role.permissions.all()),
+        "passwordStamp": password_stamp(user),
     }
     claims.update(overrides)
     return claims
@@ -57,6 +59,9 @@ def bad_tokens(user):
         # Correctly signed, with an expiry no calendar holds (year > 9999) or of the wrong type.
         "exp_beyond_calendar": jwt.encode(claims_of(user, exp=10**30), KEY),
         "exp_as_text": jwt.encode(claims_of(user, exp=str(int(time.time()) + 600)), KEY),
+        # Issued under another password, or without the stamp at all.
+        "stale_password": jwt.encode(claims_of(user, passwordStamp="0" * 32), KEY),
+        "no_password_stamp": jwt.encode({k: v for k, v in claims_of(user).items() if k != "passwordStamp"}, KEY),
     }
 
 
@@ -72,6 +77,8 @@ BAD_TOKEN_KINDS = [
     "refresh_type",
     "exp_beyond_calendar",
     "exp_as_text",
+    "stale_password",
+    "no_password_stamp",
 ]
 
 
@@ -184,3 +191,38 @@ def test_permissions_follow_the_role_not_the_token(api_client, make_user, token_
     token = token_for(user)
     User.objects.filter(pk=user.pk).update(role_id=role_id("Customer"))
     assert api_client.get("/auth/users", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+
+
+def test_a_password_change_ends_the_tokens_issued_before_it(api_client, make_user):
+    """Resetting a stolen account's password (admin, shell) left the thief's access token valid
+    for its hour and its refresh token minting new ones for 7 days."""
+    make_user(email="victim@example.com", password="password123")
+    stolen = api_client.post(
+        "/auth/login", {"email": "victim@example.com", "password": "password123"}, format="json"
+    ).json()
+    user = User.objects.get(email="victim@example.com")
+    user.set_password("a-new-password-456")
+    user.save()
+
+    me = api_client.get("/auth/me", HTTP_AUTHORIZATION=f"Bearer {stolen['token']}")
+    assert me.status_code == 401
+    assert api_client.post("/auth/validate", {"token": stolen["token"]}, format="json").status_code == 401
+    refresh = api_client.post("/auth/token/refresh", {"refreshToken": stolen["refreshToken"]}, format="json")
+    assert refresh.status_code == 401
+    assert refresh.json() == {"message": "Invalid or expired token"}
+
+    fresh = api_client.post(
+        "/auth/login", {"email": "victim@example.com", "password": "a-new-password-456"}, format="json"
+    ).json()
+    assert api_client.get("/auth/me", HTTP_AUTHORIZATION=f"Bearer {fresh['token']}").status_code == 200
+    renewed = api_client.post("/auth/token/refresh", {"refreshToken": fresh["refreshToken"]}, format="json")
+    assert renewed.status_code == 200
+    assert api_client.get("/auth/me", HTTP_AUTHORIZATION=f"Bearer {renewed.json()['token']}").status_code == 200
+
+
+def test_a_refresh_token_without_the_password_stamp_is_401(api_client, make_user):
+    user = make_user()
+    exp = int(time.time()) + 600
+    token = jwt.encode({"token_type": "refresh", "jti": uuid.uuid4().hex, "exp": exp, "id": str(user.id)}, KEY)
+    response = api_client.post("/auth/token/refresh", {"refreshToken": token}, format="json")
+    assert response.status_code == 401
