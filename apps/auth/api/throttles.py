@@ -12,17 +12,14 @@ import hashlib
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from ecommerce.throttling import ClientAddressMixin
+
 DEFAULT_RATES = {"login_ip": "30/min", "login_email": "10/min", "register_ip": "20/hour", "register_email": "5/hour"}
 
 
-class _Throttle(SimpleRateThrottle):
+class _Throttle(ClientAddressMixin, SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, DEFAULT_RATES[self.scope])
-
-    def get_ident(self, request):
-        if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR") or "unknown"
-        return super().get_ident(request)
 
 
 class _IpThrottle(_Throttle):

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.auth.permissions import Has, PermissionsByMethod, permission_names
@@ -18,6 +17,7 @@ from apps.orders.api.serializers import CheckoutInput, GuestLookupInput, OrderOu
 from apps.orders.models import OrderStatus
 from ecommerce.errors import BadRequest, NotFound
 from ecommerce.pagination import envelope, page_params
+from ecommerce.throttling import ScopedClientThrottle
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -219,7 +219,7 @@ class OrderStatusView(APIView):
 
 class GuestLookupView(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedClientThrottle]
     throttle_scope = "guest_lookup"
 
     @extend_schema(request=GuestLookupInput, responses={200: OrderOutput}, summary="A guest's order by id and email")

@@ -249,22 +249,42 @@ def test_guest_lookup_requires_both_fields(api_client):
     assert api_client.post("/orders/guest-lookup", {}, format="json").status_code == 400
 
 
-def test_guest_lookup_is_throttled(api_client, settings):
+@pytest.fixture
+def guest_lookup_rate(settings):
+    """``guest_lookup_rate("3/min")``: the guest lookup's limit for this test."""
     from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
-    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], guest_lookup="3/min")
-    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=rates)
-    api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        body = {"orderId": str(uuid.uuid4()), "email": "x@example.com"}
-        codes = [api_client.post("/orders/guest-lookup", body, format="json").status_code for _ in range(5)]
-        assert codes == [404, 404, 404, 429, 429]
-    finally:
-        settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK)
+    def set_rate(rate):
+        rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], guest_lookup=rate)
+        settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=rates)
         api_settings.reload()
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+    yield set_rate
+    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK)
+    api_settings.reload()
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_guest_lookup_is_throttled(api_client, guest_lookup_rate):
+    guest_lookup_rate("3/min")
+    body = {"orderId": str(uuid.uuid4()), "email": "x@example.com"}
+    codes = [api_client.post("/orders/guest-lookup", body, format="json").status_code for _ in range(5)]
+    assert codes == [404, 404, 404, 429, 429]
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_guest_lookup_limit(api_client, guest_lookup_rate):
+    """Without NUM_PROXIES, DRF's own throttle took the client from X-Forwarded-For: a new
+    forged address per request lifted the limit, and with it the bound on guessing the email of
+    an order whose id is known (GET /orders/:id shows it masked, j***@example.com)."""
+    guest_lookup_rate("3/min")
+    body = {"orderId": str(uuid.uuid4()), "email": "x@example.com"}
+    codes = [
+        api_client.post("/orders/guest-lookup", body, format="json", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+        for i in range(5)
+    ]
+    assert codes == [404, 404, 404, 429, 429]
 
 
 def test_customer_fields_come_from_the_user_copy(place, client_as, product):
