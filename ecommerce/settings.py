@@ -32,6 +32,13 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 # POST /orders honours Idempotency-Key: a shop on another origin must be allowed to send it.
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The Django admin's session and CSRF cookies travel over HTTPS only, outside DEBUG (TLS ends at
+# the Ingress; SECURE_PROXY_SSL_HEADER tells Django). SECURE_COOKIES=0 for an admin reached over
+# plain HTTP on an address browsers do not trust as they trust localhost.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+# HSTS is for the operator to switch on once every host name is served over HTTPS (0 = off).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
 # Split deployment: the apps whose URLs, consumers and tasks this process serves.
 ECOMMERCE_SERVICES = env.list("ECOMMERCE_SERVICES", default=["all"])

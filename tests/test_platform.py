@@ -1,6 +1,7 @@
 """Project wiring: error shapes, health, request ids, database routing."""
 
 import json
+import os
 
 import pytest
 from django.conf import settings
@@ -145,3 +146,46 @@ def test_a_browser_on_another_origin_may_send_an_idempotency_key(client):
     assert response["Access-Control-Allow-Origin"] in ("*", "https://shop.example.com")
     allowed = {h.strip().lower() for h in response["Access-Control-Allow-Headers"].split(",")}
     assert allowed >= {"idempotency-key", "content-type", "authorization", "x-requested-with"}
+
+
+def test_the_admin_cookies_are_https_only_outside_debug(client):
+    """Production (DEBUG off) set neither SESSION_COOKIE_SECURE nor CSRF_COOKIE_SECURE
+    (``check --deploy``: W012, W016): the Django admin's session cookie went out over plain HTTP
+    too. The Ingress ends TLS and SECURE_PROXY_SSL_HEADER tells Django so."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser(email="root@example.com", password="password123", name="Root")
+    page = client.get("/admin/login/")
+    assert page.cookies["csrftoken"]["secure"] is True
+    login = client.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": "root@example.com",
+            "password": "password123",
+            "csrfmiddlewaretoken": page.cookies["csrftoken"].value,
+        },
+    )
+    assert login.status_code == 302, login.content[:500]
+    assert login.cookies["sessionid"]["secure"] is True
+
+
+def test_secure_cookies_follow_debug_unless_set():
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        " print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_COOKIES")}
+    env["DJANGO_SETTINGS_MODULE"] = "ecommerce.settings"
+
+    def read(**extra):
+        run = subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True, check=True
+        )
+        return run.stdout.split()
+
+    assert read() == ["True", "True"]
+    assert read(DEBUG="1") == ["False", "False"]
+    assert read(SECURE_COOKIES="0") == ["False", "False"]
