@@ -161,6 +161,31 @@ def test_the_relay_loop_beats_at_every_turn(settings, tmp_path, monkeypatch):
     assert heartbeat.age_seconds(str(tmp_path / "never-written")) is None
 
 
+def test_the_relay_loop_waits_out_its_interval_after_a_pass_that_moved_rows(monkeypatch):
+    """A trickle of events must not keep the relay spinning: after each pass, moved rows or
+    not, the loop sleeps the rest of its interval (a backlog is drained within one pass)."""
+    from apps.events import relay
+
+    passes, waits = [], []
+
+    class Stop:
+        def is_set(self):
+            return len(passes) >= 3
+
+        def wait(self, seconds):
+            waits.append(seconds)
+
+    def relay_pending(**kwargs):
+        passes.append(kwargs)
+        return {"default": 7}  # every pass moves rows
+
+    monkeypatch.setattr(relay, "relay_pending", relay_pending)
+    monkeypatch.setattr(relay, "_refresh_connections", lambda aliases: None)
+    relay.run_forever(Stop(), interval=5.0, aliases=["default"])
+    assert len(waits) == 3
+    assert all(4.0 < seconds <= 5.0 for seconds in waits)
+
+
 def test_consume_events_refuses_an_unknown_group():
     with pytest.raises(CommandError, match="no consumer group 'nobody'"):
         call_command("consume_events", "--group", "nobody")
