@@ -5,6 +5,7 @@
 - PostgreSQL: ``search_vector`` = name (A) + sku (B) + categories (C) + description and
   attributes (D), GIN-indexed, ranked by ``ts_rank`` with weights D 0.25, C 0.5, B 0.75, A 1.0
   (exactly 1:2:3:4; PostgreSQL has four weight classes, so description and attributes share D).
+  A trigger computes it from the row's texts in the row's own INSERT (migration 0010).
 
 Each query word matches the word itself, words it begins (as-you-type prefix), and, when the
 word is not in the vocabulary, its close spellings (Levenshtein distance within Elasticsearch's
@@ -17,7 +18,7 @@ import logging
 import math
 
 from django.contrib.postgres.search import SearchQuery as PgQuery
-from django.contrib.postgres.search import SearchRank, SearchVector
+from django.contrib.postgres.search import SearchRank
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value, Window
 from django.db.models.expressions import RawSQL
@@ -164,7 +165,6 @@ class DatabaseBackend(Backend):
         terms.bulk_create(
             [SearchTerm(term=w, length=len(w)) for w in sorted(vocabulary)], ignore_conflicts=True, batch_size=1000
         )
-        ids = [row.id for row in rows]
         if self.vendor == "sqlite":
             with connections[self.alias].cursor() as cursor:
                 cursor.executemany(
@@ -182,27 +182,12 @@ class DatabaseBackend(Backend):
                         for row in rows
                     ],
                 )
-        elif self.vendor == "postgresql":
-            self._docs().filter(id__in=ids).update(search_vector=self._vector())
 
     @staticmethod
     def _facet_keys(document):
         """(own category slugs, "name:value" attribute flats), each once, in document order."""
         flats = dict.fromkeys(flat for _, _, flat in document.attributes)
         return list(dict.fromkeys(s[:255] for s in document.category_slugs)), list(flats)
-
-    @staticmethod
-    def _vector():
-        def part(expression, weight):
-            return SearchVector(expression, weight=weight, config="simple")
-
-        return (
-            part("name_text", "A")
-            + part("sku_text", "B")
-            + part("category_text", "C")
-            + part("description_text", "D")
-            + part("attribute_text", "D")
-        )
 
     def rebuild(self, batches, on_batch=None):
         """One transaction: readers see the old rows until it commits (MVCC / SQLite WAL)."""

@@ -190,6 +190,31 @@ def test_postgres_full_text_structures(settings):
     assert get_backend().search(SearchQuery(q="lonitor"))["total"] == 1
 
 
+@pytest.mark.postgres
+def test_a_rebuild_writes_each_document_row_once(settings):
+    """The full-text vector is computed in the INSERT: an UPDATE afterwards wrote every row twice
+    (the rebuilt table took twice its size, and broad queries read twice the pages)."""
+    from django.db import connections
+
+    from apps.search.documents import from_payload
+
+    def written():
+        # This transaction's counts (a backend reports them to the shared statistics only when
+        # idle between transactions: within the test's transaction the difference is exact).
+        with connections[alias_for("search")].cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'search_searchdocument'"
+            )
+            return cursor.fetchone()
+
+    settings.SEARCH_BACKEND = "database"
+    documents = [from_payload(make_product(name)) for name in ("Oak Table", "Pine Shelf", "Birch Stool")]
+    inserted, updated = written()
+    assert reindex(batches=[documents]) == 3
+    assert written() == (inserted + 3, updated)  # three rows written, none rewritten
+    assert get_backend().search(SearchQuery(q="stool"))["total"] == 1  # the vector is there
+
+
 def test_the_facet_keys_migration_fills_documents_indexed_before_it(settings):
     """Documents written before 0006 have empty facet keys: the migration derives them from the
     payloads, and the facets count them again."""
