@@ -537,6 +537,15 @@ def _height(category_id):
     return height
 
 
+def _subtree_ids(category_id):
+    """The category and all its descendants (the tree is at most MAX_CATEGORY_DEPTH deep)."""
+    ids, level = [category_id], [category_id]
+    while level:
+        level = list(Category.objects.filter(parent_id__in=level).values_list("id", flat=True))
+        ids.extend(level)
+    return ids
+
+
 def _parent_for(parent_id, *, subtree_height=1, moving_id=None):
     if parent_id in (None, ""):
         return None
@@ -617,18 +626,25 @@ def update_category(category_id, data):
             if "slug" in data and data["slug"] != category.slug:
                 if Category.objects.filter(slug=data["slug"]).exclude(id=cid).exists():
                     raise Conflict(f"A category with slug '{data['slug']}' already exists.")
+            moved = False
             if "parent_id" in data:
                 new_parent = data["parent_id"]
                 if str(new_parent or "") != str(category.parent_id or ""):
                     category.parent = _parent_for(new_parent, subtree_height=_height(cid), moving_id=cid)
+                    moved = True
             for field in ("name", "slug", "image_url"):
                 if field in data:
                     setattr(category, field, data[field])
             category.save()
             events.category_changed(category, events.CATEGORY_UPDATED)
-            if {"name", "slug"} & set(data):
+            if moved or {"name", "slug"} & set(data):
+                # A product document carries its categories' names and the slugs of their
+                # ancestors too (category_path_slugs): a renamed or moved category changes the
+                # documents of every product in its subtree, not only of those linked to it.
                 product_ids = list(
-                    ProductCategory.objects.filter(category=category).values_list("product_id", flat=True)
+                    ProductCategory.objects.filter(category_id__in=_subtree_ids(cid)).values_list(
+                        "product_id", flat=True
+                    )
                 )
                 events.product_changed(product_ids, touch=True)
     except IntegrityError:

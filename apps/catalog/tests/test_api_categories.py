@@ -159,6 +159,26 @@ def test_update(admin, tree, shirt):
     assert response.status_code == 200 and response.json()["parentId"] is None
 
 
+def _last_document(product_id):
+    rows = OutboxEvent.objects.using(alias_for("catalog")).filter(event_type="PRODUCT_UPDATED")
+    return rows.filter(aggregate_id=str(product_id)).order_by("id").last()
+
+
+def test_renaming_or_moving_a_parent_category_republishes_the_products_below_it(admin, tree, shirt):
+    # A product document carries the slugs of its categories' ancestors (category_path_slugs: a
+    # search on a parent category finds the products of its leaves), so a change above the leaf
+    # changes the documents of every product below it.
+    response = admin.put(f"/products/categories/{tree['men'].id}", {"slug": "gentlemen"}, format="json")
+    assert response.status_code == 200
+    assert _last_document(shirt.id).payload["category_path_slugs"] == ["shirts", "gentlemen", "clothing"]
+    electronics = f"/products/categories/{tree['electronics'].id}"
+    assert admin.put(electronics, {"parentId": str(tree["clothing"].id)}, format="json").status_code == 200
+    phone = factories.product("PHONE-1", "Phone", categories=[tree["phones"]])
+    response = admin.put(electronics, {"parentId": None}, format="json")
+    assert response.status_code == 200
+    assert _last_document(phone.id).payload["category_path_slugs"] == ["phones", "electronics"]
+
+
 def test_update_refuses_cycles_and_deep_moves(admin, tree):
     men = f"/products/categories/{tree['men'].id}"
     assert admin.put(men, {"parentId": str(tree["shirts"].id)}, format="json").status_code == 400
