@@ -250,8 +250,15 @@ class CategoryAdmin(admin.ModelAdmin):
         return " › ".join(reversed(path))
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        events.category_changed(obj, events.CATEGORY_UPDATED if change else events.CATEGORY_CREATED)
+        if not change:  # a new category has no products: its own event is all there is to say
+            super().save_model(request, obj, form, change)
+            events.category_changed(obj, events.CATEGORY_CREATED)
+            return
+        # Through the service: a renamed or moved category also republishes the documents of
+        # the products below it (their category names and ancestors' slugs).
+        values = {"name": obj.name, "slug": obj.slug, "image_url": obj.image_url, "parent": obj.parent_id}
+        changes = {("parent_id" if field == "parent" else field): values[field] for field in form.changed_data}
+        services.update_category(obj.pk, changes)
 
     def delete_model(self, request, obj):
         with transaction.atomic(using=alias_for("catalog")):
