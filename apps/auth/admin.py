@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count
 
@@ -16,6 +17,8 @@ from apps.auth import events, selectors
 from apps.auth.models import ADMIN_ROLE, DEFAULT_ROLE, Permission, Role, User
 from apps.auth.services import PROTECTED_ROLES
 from ecommerce.db import alias_for
+
+LAST_ADMIN = "the last active administrator"
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -95,16 +98,43 @@ class UserAdmin(BaseUserAdmin):
         else:
             events.user_updated(obj)
 
-    def delete_model(self, request, obj):
+    # The API's rule: the shop always keeps an active ADMIN. Deleting one user is refused (403)
+    # when it is the last; "delete selected" lists the reason on its confirmation page when the
+    # selection holds every active ADMIN, and the deletion re-checks it under the ADMIN role's
+    # lock (as the services do) against a concurrent change.
+    def _deletes_every_active_admin(self, users):
+        doomed = {user.pk for user in users if user.is_active and user.is_admin}
+        if not doomed:
+            return False
+        admins = User.objects.using(alias_for("auth")).filter(role__name=ADMIN_ROLE, is_active=True)
+        return not admins.exclude(pk__in=doomed).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self._deletes_every_active_admin([obj]):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if self._deletes_every_active_admin(objs):
+            perms_needed.add(LAST_ADMIN)
+        return deleted, counts, perms_needed, protected
+
+    def _delete(self, users, delete):
         with transaction.atomic(using=alias_for("auth")):
-            events.user_deleted(obj)
-            super().delete_model(request, obj)
+            list(Role.objects.using(alias_for("auth")).select_for_update().filter(name=ADMIN_ROLE))
+            if self._deletes_every_active_admin(users):
+                raise PermissionDenied(LAST_ADMIN)
+            for user in users:
+                events.user_deleted(user)
+            delete()
+
+    def delete_model(self, request, obj):
+        self._delete([obj], lambda: super(UserAdmin, self).delete_model(request, obj))
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic(using=alias_for("auth")):
-            for user in queryset:
-                events.user_deleted(user)
-            super().delete_queryset(request, queryset)
+        users = list(queryset.select_related("role"))
+        self._delete(users, lambda: super(UserAdmin, self).delete_queryset(request, queryset))
 
 
 @admin.register(Role)

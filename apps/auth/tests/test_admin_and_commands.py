@@ -108,6 +108,26 @@ def test_admin_refuses_to_demote_the_last_active_admin(manager_client, role_id):
     assert root.role.name == "ADMIN"
 
 
+def test_admin_refuses_to_delete_the_last_active_admin(manager_client, make_user, outbox):
+    client, root = manager_client
+    other = make_user(role="ADMIN", email="second@example.com")
+    second_id = str(other.pk)
+    # One at a time, the first goes (another admin is left) and the last is refused.
+    assert client.post(f"/admin/accounts/user/{other.pk}/delete/", {"post": "yes"}).status_code == 302
+    response = client.post(f"/admin/accounts/user/{root.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert User.objects.filter(pk=root.pk).exists()
+    # Both at once through "delete selected": refused too, even though each is not the last alone.
+    other = make_user(role="ADMIN", email="third@example.com")
+    selected = {"action": "delete_selected", "_selected_action": [str(root.pk), str(other.pk)]}
+    confirmation = client.post("/admin/accounts/user/", selected)
+    assert confirmation.status_code == 200 and b"the last active administrator" in confirmation.content
+    assert client.post("/admin/accounts/user/", {**selected, "post": "yes"}).status_code == 403
+    assert User.objects.filter(pk__in=[root.pk, other.pk]).count() == 2
+    # Only the deletion that happened published USER_DELETED.
+    assert [row.aggregate_id for row in outbox(event_type="USER_DELETED")] == [second_id]
+
+
 def test_role_admin_shows_counts_and_a_permission_multiselect(manager_client, make_user):
     client, _ = manager_client
     make_user(role="Support")
