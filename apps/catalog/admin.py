@@ -11,8 +11,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.catalog import events, services
+from apps.catalog.api.serializers import AttributesField
 from apps.catalog.models import (
     Category,
     Product,
@@ -32,6 +34,21 @@ def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
         events.product_changed(product_ids, event_type)
 
 
+class VariantForm(forms.ModelForm):
+    """The API's rule for attributes (a flat object of scalars, names without ':'): anything else
+    broke the product's document (a list: a 500 on save) or reached the index as nonsense."""
+
+    class Meta:
+        model = Variant
+        fields = ["product", "attributes", "price", "cost_price", "low_stock_threshold"]
+
+    def clean_attributes(self):
+        try:
+            return AttributesField().run_validation(self.cleaned_data.get("attributes"))
+        except DRFValidationError as exc:
+            raise ValidationError(exc.detail)
+
+
 class VariantFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -43,6 +60,7 @@ class VariantFormSet(forms.BaseInlineFormSet):
 
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = VariantForm
     formset = VariantFormSet
     extra = 0
     fields = ["attributes", "price", "cost_price", "stock_quantity", "low_stock_threshold"]
@@ -120,6 +138,7 @@ class StockAdjustForm(forms.Form):
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
+    form = VariantForm
     list_display = ["__str__", "product", "price", "stock_quantity", "low_stock_threshold", "updated_at"]
     list_select_related = ["product"]
     search_fields = ["product__sku", "product__name"]

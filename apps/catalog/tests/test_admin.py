@@ -154,3 +154,21 @@ def test_moving_a_category_in_the_admin_republishes_the_products_below_it(staff_
     assert response.status_code == 302, response.content[:2000]
     (document,) = product_documents(shirt.id)
     assert document["category_path_slugs"] == ["shirts", "men"]
+
+
+@pytest.mark.parametrize(
+    "attributes", ['["red"]', '"red"', '{"color": {"shade": "dark"}}', '{"": "x"}', '{"a\\u0000": "x"}']
+)
+def test_the_variant_admin_refuses_the_attributes_the_api_refuses(staff_client, shirt, attributes):
+    variant = shirt.variants.get(stock_quantity=0)
+    form = {
+        "product": str(shirt.id),
+        "attributes": attributes,
+        "price": "44.00",
+        "cost_price": "",
+        "low_stock_threshold": "",
+    }
+    response = staff_client.post(f"/admin/catalog/variant/{variant.id}/change/", form)
+    assert response.status_code == 200 and b"errorlist" in response.content  # the form again, with its error
+    variant.refresh_from_db()
+    assert variant.attributes == {"color": "blue", "size": "L"}
