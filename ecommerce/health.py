@@ -4,6 +4,7 @@ Apps add their own readiness checks and metrics in ``AppConfig.ready()`` with
 ``register_check`` and ``register_metrics`` (e.g. the broker and the outbox backlog).
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -13,9 +14,21 @@ from django.http import HttpResponse, JsonResponse
 
 from ecommerce.db import context_aliases
 
+logger = logging.getLogger(__name__)
+
 _checks = {}
 _optional = set()
 _metrics = []
+
+
+class CheckFailed(Exception):
+    """Raised by a check that looks at several parts (database aliases, caches): ``details``
+    say which part failed and why, beside the parts that answered, so that the report names
+    the database that is down instead of one driver error without its alias."""
+
+    def __init__(self, message, details):
+        super().__init__(message)
+        self.details = details
 
 
 def register_check(name, check, *, critical=True):
@@ -37,24 +50,40 @@ def register_metrics(provider):
     _metrics.append(provider)
 
 
-def _database_check():
-    details = {}
-    for alias in context_aliases():
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1")
-        details[alias] = "UP"
+def _each_part(parts, probe, what):
+    """Runs ``probe(part)`` for every part, even after one fails; raises ``CheckFailed`` naming
+    the failed ones."""
+    details, down = {}, []
+    for part in parts:
+        try:
+            probe(part)
+            details[part] = "UP"
+        except Exception as exc:  # noqa: BLE001 - reported with its reason, the others still checked
+            details[part] = f"DOWN: {type(exc).__name__}: {exc}"
+            down.append(part)
+    if down:
+        raise CheckFailed(f"{what} down: {', '.join(down)}", details)
     return details
+
+
+def _ping_database(alias):
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _ping_cache(alias):
+    cache = caches[alias]
+    cache.set("health:ping", "1", 5)
+    if cache.get("health:ping") != "1":
+        raise RuntimeError(f"cache '{alias}' did not return what was written")
+
+
+def _database_check():
+    return _each_part(context_aliases(), _ping_database, "database")
 
 
 def _cache_check():
-    details = {}
-    for alias in settings.CACHES:
-        cache = caches[alias]
-        cache.set("health:ping", "1", 5)
-        if cache.get("health:ping") != "1":
-            raise RuntimeError(f"cache '{alias}' did not return what was written")
-        details[alias] = "UP"
-    return details
+    return _each_part(settings.CACHES, _ping_cache, "cache")
 
 
 register_check("database", _database_check)
@@ -78,7 +107,8 @@ def readiness(request):
             details = check() or {}
             report[name] = {"status": "UP", **details}
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
-            report[name] = {"status": "DOWN", "error": f"{type(exc).__name__}: {exc}"}
+            details = exc.details if isinstance(exc, CheckFailed) else {}
+            report[name] = {"status": "DOWN", **details, "error": f"{type(exc).__name__}: {exc}"}
             if name in _optional:
                 report[name]["critical"] = False
                 degraded = True
@@ -90,10 +120,24 @@ def readiness(request):
     return JsonResponse({"status": status, "checks": report}, status=200 if ready else 503)
 
 
+def _provider_rows(provider):
+    """A provider that fails (its database is down) is left out and reported by
+    ``metrics_provider_up``: the other series are scraped all the same."""
+    name = f"{provider.__module__}.{provider.__qualname__}"
+    try:
+        rows = list(provider())
+    except Exception:  # noqa: BLE001 - logged; the scrape goes on without this provider
+        logger.exception("metrics provider failed", extra={"provider": name})
+        rows, up = [], 0
+    else:
+        up = 1
+    return [*rows, ("metrics_provider_up", "1 if the metrics provider answered", up, {"provider": name})]
+
+
 def metrics(request):
     lines = []
     for provider in _metrics:
-        for name, help_text, value, labels in provider():
+        for name, help_text, value, labels in _provider_rows(provider):
             label_text = ",".join(f'{k}="{v}"' for k, v in (labels or {}).items())
             lines.append(f"# HELP {name} {help_text}")
             lines.append(f"# TYPE {name} gauge")

@@ -3,34 +3,50 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from apps.events.models import DeadLetter, OutboxEvent, ProcessedEvent
 from ecommerce.db import context_aliases
+from ecommerce.health import CheckFailed
 
 
 def outbox_status(aliases=None):
-    """``{alias: {backlog, failing, oldestUnpublishedAgeSeconds, published, deadLetters}}``.
+    """``{alias: {backlog, failing, oldestUnpublishedAgeSeconds, deadLetters}}``, or
+    ``{alias: {"error": ...}}`` for a database that cannot be read: one database down must not
+    hide the others' backlogs (the readiness report, the metrics and the command show both).
 
     Two aggregate queries per database, whatever the table sizes (the partial index on
     unpublished rows serves the first).
     """
-    now = timezone.now()
     report = {}
     for alias in aliases or context_aliases():
-        pending = OutboxEvent.objects.using(alias).filter(published_at__isnull=True)
-        stats = pending.aggregate(
-            backlog=Count("id"), failing=Count("id", filter=Q(attempts__gt=0)), oldest=Min("created_at")
-        )
-        oldest = stats["oldest"]
-        report[alias] = {
-            "backlog": stats["backlog"],
-            "failing": stats["failing"],
-            "oldestUnpublishedAgeSeconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
-            "deadLetters": DeadLetter.objects.using(alias).count(),
-        }
+        try:
+            report[alias] = _database_status(alias)
+        except DatabaseError as exc:
+            report[alias] = {"error": f"{type(exc).__name__}: {exc}"}
     return report
+
+
+def unreachable(report):
+    """The aliases of an ``outbox_status`` report that could not be read."""
+    return [alias for alias, stats in report.items() if "error" in stats]
+
+
+def _database_status(alias):
+    now = timezone.now()
+    pending = OutboxEvent.objects.using(alias).filter(published_at__isnull=True)
+    stats = pending.aggregate(
+        backlog=Count("id"), failing=Count("id", filter=Q(attempts__gt=0)), oldest=Min("created_at")
+    )
+    oldest = stats["oldest"]
+    return {
+        "backlog": stats["backlog"],
+        "failing": stats["failing"],
+        "oldestUnpublishedAgeSeconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+        "deadLetters": DeadLetter.objects.using(alias).count(),
+    }
 
 
 def metrics():
@@ -38,6 +54,16 @@ def metrics():
     rows = []
     for alias, stats in outbox_status().items():
         labels = {"database": alias}
+        rows.append(
+            (
+                "outbox_database_up",
+                "1 if the outbox status of the database could be read",
+                int("error" not in stats),
+                labels,
+            )
+        )
+        if "error" in stats:
+            continue
         rows += [
             ("outbox_backlog", "Unpublished outbox rows", stats["backlog"], labels),
             ("outbox_failing", "Unpublished outbox rows that failed at least once", stats["failing"], labels),
@@ -55,7 +81,11 @@ def metrics():
 def outbox_check():
     """Readiness detail: the backlog is reported, it does not make the service unready (writes
     keep succeeding while the broker is away; that is the outbox's point)."""
-    return {"databases": outbox_status()}
+    report = outbox_status()
+    down = unreachable(report)
+    if down:
+        raise CheckFailed(f"outbox unreadable: {', '.join(down)}", {"databases": report})
+    return {"databases": report}
 
 
 def broker_check():

@@ -234,3 +234,55 @@ def test_admin_retry_action_handles_a_dead_letter_once_its_cause_is_fixed(admin_
     assert sink.by_key() == {"z": [1]}
     remaining = DeadLetter.objects.using(orders()).get()
     assert remaining.pk == still_bad.pk and remaining.attempts == 2 and "poison message" in remaining.error
+
+
+@pytest.fixture
+def unreachable_database():
+    """The orders context's connection pointed at a database that cannot be opened (a closed
+    port on PostgreSQL, a file in a missing directory on SQLite), for the duration of the test;
+    the other aliases keep their connections."""
+    import socket
+
+    from django.db import connections
+
+    alias = orders()
+    original = connections[alias]
+    broken = {**original.settings_dict}
+    if original.vendor == "sqlite":
+        broken["NAME"] = "/nonexistent-directory/unreachable.sqlite3"
+    else:
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            broken["HOST"], broken["PORT"] = "127.0.0.1", probe.getsockname()[1]
+    wrapper = original.__class__(broken, alias)
+    connections[alias] = wrapper
+    yield alias
+    wrapper.close()
+    connections[alias] = original
+
+
+def test_readiness_names_the_database_that_is_down(client, unreachable_database):
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    database = response.json()["checks"]["database"]
+    assert database["status"] == "DOWN"
+    assert database[unreachable_database].startswith("DOWN: OperationalError")
+    assert unreachable_database in database["error"]
+    assert all(database[alias] == "UP" for alias in context_aliases() if alias != unreachable_database)
+    outbox = response.json()["checks"]["outbox"]
+    assert outbox["status"] == "DOWN" and "error" in outbox["databases"][unreachable_database]
+
+
+def test_metrics_and_outbox_status_keep_reporting_when_a_database_is_down(client, emit, unreachable_database):
+    response = client.get("/metrics")
+    assert response.status_code == 200  # Prometheus keeps every other series
+    body = response.content.decode()
+    assert f'outbox_database_up{{database="{unreachable_database}"}} 0' in body
+    for alias in context_aliases():
+        if alias != unreachable_database:
+            assert f'outbox_database_up{{database="{alias}"}} 1' in body
+            assert f'outbox_backlog{{database="{alias}"}}' in body
+    out = StringIO()
+    with pytest.raises(CommandError, match=f"unreachable: {unreachable_database}"):
+        call_command("outbox_status", stdout=out)
+    assert "OperationalError" in out.getvalue()
