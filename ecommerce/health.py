@@ -135,11 +135,17 @@ def _provider_rows(provider):
 
 
 def metrics(request):
-    lines = []
+    # Grouped by name: one HELP and one TYPE line per metric, then all its samples (the text
+    # format's rule; providers give one row per label set).
+    families = {}
     for provider in _metrics:
         for name, help_text, value, labels in _provider_rows(provider):
+            families.setdefault(name, (help_text, []))[1].append((labels, value))
+    lines = []
+    for name, (help_text, samples) in families.items():
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        for labels, value in samples:
             label_text = ",".join(f'{k}="{v}"' for k, v in (labels or {}).items())
-            lines.append(f"# HELP {name} {help_text}")
-            lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

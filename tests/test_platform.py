@@ -189,3 +189,17 @@ def test_secure_cookies_follow_debug_unless_set():
     assert read() == ["True", "True"]
     assert read(DEBUG="1") == ["False", "False"]
     assert read(SECURE_COOKIES="0") == ["False", "False"]
+
+
+def test_metrics_are_valid_prometheus_text(client):
+    # One HELP and one TYPE per metric name, its samples together after them (the text format's
+    # rule: strict parsers such as promtool's refuse a second TYPE line for a name).
+    lines = client.get("/metrics").content.decode().splitlines()
+    types = [line.split()[2] for line in lines if line.startswith("# TYPE ")]
+    assert len(types) == len(set(types)) and "outbox_backlog" in types
+    current = None
+    for line in lines:
+        if line.startswith("# TYPE "):
+            current = line.split()[2]
+        elif line and not line.startswith("#"):
+            assert line.split("{")[0].split()[0] == current, line
