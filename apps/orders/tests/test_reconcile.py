@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -39,14 +40,20 @@ def test_orphans_and_dead_orders_are_released_live_orders_are_not(place):
     assert Order.objects.get(id=live["id"]).status == "PENDING"
 
 
-def test_command_and_task(place):
+def test_command_and_task(place, monkeypatch):
+    from django.utils import timezone
+
     from apps.catalog.services import reserve_stock
     from apps.orders.tasks import reconcile_reservations as task
 
     product = make_product(stock=5)
     reserve_stock([(product.variant_id, 1)], order_id=uuid.uuid4())
     out = StringIO()
-    call_command("reconcile_reservations", "--older-than-minutes", "0", stdout=out)
+    # The command refuses less than a minute (a checkout in flight): its run comes 2 minutes later.
+    later = timezone.now() + timedelta(minutes=2)
+    with monkeypatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: later)
+        call_command("reconcile_reservations", "--older-than-minutes", "1", stdout=out)
     assert json.loads(out.getvalue())["units"] == 1
     reserve_stock([(product.variant_id, 2)], order_id=uuid.uuid4())
     assert task.delay(older_than_minutes=0).get()["units"] == 2

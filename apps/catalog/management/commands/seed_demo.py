@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from apps.catalog import demo, services
 from apps.catalog.models import Category, Product, ProductCategory, ProductImage, StockMovement, Variant
+from ecommerce.commands import number
 
 BULK_THRESHOLD = 2000
 SERVICE_CHUNK = 40
@@ -26,14 +27,13 @@ class Command(BaseCommand):
     help = "Create (idempotently) a demo catalogue: a 3-level category tree, products, variants, stock, images."
 
     def add_arguments(self, parser):
-        parser.add_argument("--products", type=int, default=240, help="number of demo products (default 240)")
+        parser.add_argument(
+            "--products", type=number(minimum=0), default=240, help="number of demo products (default 240)"
+        )
         parser.add_argument("--bulk", action="store_true", help="bulk inserts without events (then: reindex)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, products, bulk, no_progress, **options):
-        if products < 0:
-            self.stderr.write("--products must be >= 0")
-            return
         categories = self._categories()
         self._images()
         leaves = demo.leaves()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.events.registry import subscriptions
+from ecommerce.commands import number
 
 from ._signals import stop_event
 
@@ -22,9 +23,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--group", required=True)
-        parser.add_argument("--batch", type=int, default=500)
-        parser.add_argument("--max-messages", type=int, default=None)
-        parser.add_argument("--idle-seconds", type=float, default=None, help="exit after this long without messages")
+        # librdkafka takes at most 1M messages per consume() call.
+        parser.add_argument("--batch", type=number(minimum=1, maximum=1_000_000), default=500)
+        parser.add_argument("--max-messages", type=number(minimum=1), default=None)
+        parser.add_argument(
+            "--idle-seconds", type=number(float, minimum=0), default=None, help="exit after this long without messages"
+        )
 
     def handle(self, *args, group, batch, max_messages, idle_seconds, **options):
         from apps.events.consumer import run_consumer

@@ -7,6 +7,8 @@ Long-running by default (stops cleanly on SIGTERM/SIGINT after the batch in flig
 from django.core.management.base import BaseCommand
 
 from apps.events import relay
+from ecommerce.commands import number
+from ecommerce.db import context_aliases
 
 from ._signals import stop_event
 
@@ -16,9 +18,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="drain what is due, then exit")
-        parser.add_argument("--batch-size", type=int, default=None)
-        parser.add_argument("--interval", type=float, default=None, help="idle poll interval in seconds")
-        parser.add_argument("--database", action="append", dest="aliases", help="only this alias (repeatable)")
+        parser.add_argument("--batch-size", type=number(minimum=1), default=None)
+        parser.add_argument(
+            "--interval", type=number(float, minimum=0.01), default=None, help="idle poll interval in seconds"
+        )
+        parser.add_argument(
+            "--database",
+            action="append",
+            dest="aliases",
+            choices=context_aliases(),
+            help="only this alias (repeatable)",
+        )
 
     def handle(self, *args, once=False, batch_size=None, interval=None, aliases=None, **options):
         if once:
