@@ -7,9 +7,8 @@ The tables exist in every context database; a "database" filter picks which one 
 from django.contrib import admin, messages
 from django.http import QueryDict
 
+from apps.events import maintenance
 from apps.events.models import DeadLetter, OutboxEvent
-from apps.events.registry import subscriptions
-from apps.events.runner import BadMessage, handle, parse_envelope
 from ecommerce.db import context_aliases
 
 
@@ -54,23 +53,6 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     ordering = ("-id",)
 
 
-def retry_dead_letter(letter):
-    """Run the dead letter's group handlers again; returns None on success, else the error."""
-    try:
-        event = parse_envelope(letter.raw, letter.topic)
-    except BadMessage as exc:
-        return f"cannot retry: {exc}"
-    subs = subscriptions(topic=letter.topic, group=letter.group)
-    if not subs:
-        return f"no consumer registered for group {letter.group!r} on {letter.topic!r}"
-    try:
-        for sub in subs:
-            handle(sub, event)
-    except Exception as exc:  # noqa: BLE001 - reported to the admin user, the letter stays
-        return repr(exc)
-    return None
-
-
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
     list_display = ("id", "group", "topic", "event_id", "short_error", "attempts", "created_at")
@@ -85,17 +67,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry the selected dead letters (handled ones are removed)")
     def retry(self, request, queryset):
-        retried, failed = 0, 0
-        for letter in queryset:
-            error = retry_dead_letter(letter)
-            if error is None:
-                DeadLetter.objects.using(queryset.db).filter(pk=letter.pk).delete()
-                retried += 1
-            else:
-                DeadLetter.objects.using(queryset.db).filter(pk=letter.pk).update(
-                    error=error[:10000], attempts=letter.attempts + 1
-                )
-                failed += 1
+        retried, failed = maintenance.retry_dead_letters(queryset.db, queryset)
         if retried:
             self.message_user(request, f"{retried} dead letter(s) handled and removed.", messages.SUCCESS)
         if failed:

@@ -8,6 +8,8 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from apps.events.models import DeadLetter, OutboxEvent, ProcessedEvent
+from apps.events.registry import subscriptions
+from apps.events.runner import BadMessage, handle, parse_envelope
 from ecommerce.db import context_aliases
 from ecommerce.health import CheckFailed
 
@@ -119,3 +121,38 @@ def prune(aliases=None, retention_hours=None, inbox_retention_hours=None):
         inbox = ProcessedEvent.objects.using(alias).filter(processed_at__lt=now - timedelta(hours=inbox_hours))
         result[alias] = {"outbox": _delete_in_chunks(outbox), "inbox": _delete_in_chunks(inbox)}
     return result
+
+
+def retry_dead_letter(letter):
+    """Run the dead letter's group handlers again; returns None on success, else the error."""
+    try:
+        event = parse_envelope(letter.raw, letter.topic)
+    except BadMessage as exc:
+        return f"cannot retry: {exc}"
+    subs = subscriptions(topic=letter.topic, group=letter.group)
+    if not subs:
+        return f"no consumer registered for group {letter.group!r} on {letter.topic!r}"
+    try:
+        for sub in subs:
+            handle(sub, event)
+    except Exception as exc:  # noqa: BLE001 - reported to the operator, the letter stays
+        return repr(exc)
+    return None
+
+
+def retry_dead_letters(alias, letters):
+    """Retry each letter (rows of ``alias``): a handled one is deleted, a failing one keeps its
+    new error and one more attempt. Returns ``(handled, failed)`` counts. The admin's "retry"
+    action and ``manage.py dead_letters --retry`` both come here."""
+    handled, failed = 0, 0
+    for letter in letters:
+        error = retry_dead_letter(letter)
+        if error is None:
+            DeadLetter.objects.using(alias).filter(pk=letter.pk).delete()
+            handled += 1
+        else:
+            DeadLetter.objects.using(alias).filter(pk=letter.pk).update(
+                error=error[:10000], attempts=letter.attempts + 1
+            )
+            failed += 1
+    return handled, failed

@@ -286,3 +286,36 @@ def test_metrics_and_outbox_status_keep_reporting_when_a_database_is_down(client
     with pytest.raises(CommandError, match=f"unreachable: {unreachable_database}"):
         call_command("outbox_status", stdout=out)
     assert "OperationalError" in out.getvalue()
+
+
+def test_dead_letters_command_lists_and_retries_them(settings):
+    event_id = str(uuid.uuid4())
+    good = {"id": event_id, "type": "THING_CREATED", "payload": {"key": "y", "n": 1}}
+    bad = {"id": str(uuid.uuid4()), "type": "POISON", "payload": {"key": "y", "n": 2}}
+    fixed = DeadLetter.objects.using(orders()).create(
+        group=sink.GROUP, topic=sink.TOPIC, event_id=event_id, raw=json.dumps(good), error="was\ndown"
+    )
+    still_bad = DeadLetter.objects.using(orders()).create(
+        group=sink.GROUP, topic=sink.TOPIC, event_id=bad["id"], raw=json.dumps(bad), error="poison"
+    )
+    out = StringIO()
+    call_command("dead_letters", stdout=out)
+    assert f"{orders()}: 2 dead letter(s)" in out.getvalue()
+    assert event_id in out.getvalue() and "was down" in out.getvalue()
+    out = StringIO()
+    call_command("dead_letters", "--json", "--database", orders(), stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {row["id"] for row in rows} == {fixed.pk, still_bad.pk} and json.loads(rows[0]["raw"])["payload"]
+    if len(context_aliases()) > 1:  # ids are per database
+        with pytest.raises(CommandError, match="--database"):
+            call_command("dead_letters", "--retry", str(fixed.pk))
+    with pytest.raises(CommandError, match="no dead letter 999999"):
+        call_command("dead_letters", "--database", orders(), "--retry", "999999")
+    out = StringIO()
+    call_command("dead_letters", "--database", orders(), "--retry", str(fixed.pk), stdout=out)
+    assert "1 handled and removed, 0 failed again" in out.getvalue()
+    assert sink.by_key() == {"y": [1]}
+    with pytest.raises(CommandError, match="1 dead letter"):  # exit status 1: still there
+        call_command("dead_letters", "--retry-all", "--group", sink.GROUP, stdout=StringIO())
+    remaining = DeadLetter.objects.using(orders()).get()
+    assert remaining.pk == still_bad.pk and remaining.attempts == 2
