@@ -67,25 +67,28 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
+class CopyAdmin(admin.ModelAdmin):
+    """The orders' copies of products and users are the consumer's: shown, never written here.
+    Deleting one is refused too: a deleted product's copy is the tombstone that keeps a late
+    PRODUCT_UPDATED from resurrecting it, and the copy's version orders the updates."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(DenormalizedProduct)
-class DenormalizedProductAdmin(admin.ModelAdmin):
+class DenormalizedProductAdmin(CopyAdmin):
     list_display = ["id", "name", "sku", "is_active", "is_deleted", "synced_at"]
     search_fields = ["id", "name", "sku"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(DenormalizedUser)
-class DenormalizedUserAdmin(admin.ModelAdmin):
+class DenormalizedUserAdmin(CopyAdmin):
     list_display = ["id", "name", "email", "is_active", "synced_at"]
     search_fields = ["id", "name", "email"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

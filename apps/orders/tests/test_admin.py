@@ -1,5 +1,7 @@
 """Django admin: read-mostly; the status actions go through the workflow (stock comes back)."""
 
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -51,3 +53,20 @@ def test_admin_status_actions_use_the_workflow(admin_client_, place):
     }
     assert stock_of(product.variant_id) == 4
     assert "Cannot change order status from SHIPPED to CANCELLED" in response.content.decode()
+
+
+def test_the_copies_of_products_and_users_cannot_be_deleted_in_the_admin(admin_client_):
+    # The consumer owns them: a deleted product's copy is the tombstone that keeps a late
+    # PRODUCT_UPDATED from resurrecting it, and the copy's version orders the updates.
+    from apps.orders.models import DenormalizedProduct, DenormalizedUser
+    from ecommerce.db import alias_for
+
+    using = alias_for("orders")
+    product = DenormalizedProduct.objects.using(using).create(id=uuid.uuid4(), is_deleted=True, is_active=False)
+    user = DenormalizedUser.objects.using(using).create(id=uuid.uuid4(), email="copy@example.com")
+    for model, row in (("denormalizedproduct", product), ("denormalizeduser", user)):
+        assert admin_client_.post(f"/admin/orders/{model}/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+        selected = {"action": "delete_selected", "_selected_action": [str(row.pk)], "post": "yes"}
+        admin_client_.post(f"/admin/orders/{model}/", selected)
+    assert DenormalizedProduct.objects.using(using).filter(pk=product.pk).exists()
+    assert DenormalizedUser.objects.using(using).filter(pk=user.pk).exists()
