@@ -211,6 +211,14 @@ class ElasticsearchBackend(Backend):
             raise _unavailable(exc) from exc
 
     def rebuild(self, batches, on_batch=None):
+        # Elasticsearch away (before or during the rebuild) is SearchUnavailable, as for every
+        # other operation: `manage.py reindex` then says so instead of a client traceback.
+        try:
+            return self._rebuild(batches, on_batch)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+
+    def _rebuild(self, batches, on_batch):
         old = self._indices_behind_alias()
         new = self._create_index()
         total = 0
@@ -235,8 +243,11 @@ class ElasticsearchBackend(Backend):
             actions.append({"add": {"index": new, "alias": self.alias}})
             self.es.indices.update_aliases(actions=actions)
         except BaseException:
-            self.es.options(ignore_status=404).indices.delete(index=new)
-            raise
+            try:
+                self.es.options(ignore_status=404).indices.delete(index=new)
+            except (TransportError, ApiError):
+                logger.warning("could not delete the unfinished index", extra={"index": new})
+            raise  # the rebuild's own error, not the clean-up's
         for name in old:
             self.es.options(ignore_status=404).indices.delete(index=name)
         _known_aliases.add((settings.ELASTICSEARCH_URL, self.alias))

@@ -5,7 +5,7 @@ import json
 import uuid
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.events.models import DeadLetter
 from apps.events.runner import deliver
@@ -116,6 +116,12 @@ def test_elasticsearch_down_is_503_and_the_product_list_still_works(api_client, 
     assert api_client.get("/products").status_code == 200
     with pytest.raises(SearchUnavailable):
         get_backend().check()
+
+
+def test_reindex_with_elasticsearch_down_is_a_command_error(settings):
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:1"  # nothing listens there
+    with pytest.raises(CommandError, match="search backend unavailable: Elasticsearch: ConnectionError"):
+        call_command("reindex", "--backend", "elasticsearch", "--no-progress", stdout=io.StringIO())
 
 
 def test_an_event_that_finds_elasticsearch_down_waits_instead_of_being_dead_lettered(settings):
