@@ -67,8 +67,25 @@ class VariantInline(admin.TabularInline):
     readonly_fields = ["stock_quantity"]
 
 
+class ProductImageFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        # The API's rule (services._normalise_images): a product has at most one primary image;
+        # with two, the shop and the orders' copy would each pick their own.
+        super().clean()
+        primary = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and form.cleaned_data.get("is_primary")
+            and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primary) > 1:
+            raise ValidationError("Only one image can be primary.")
+
+
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
+    formset = ProductImageFormSet
     extra = 0
     fields = ["image_url", "alt_text", "is_primary", "order"]
 

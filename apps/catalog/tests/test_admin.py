@@ -172,3 +172,27 @@ def test_the_variant_admin_refuses_the_attributes_the_api_refuses(staff_client, 
     assert response.status_code == 200 and b"errorlist" in response.content  # the form again, with its error
     variant.refresh_from_db()
     assert variant.attributes == {"color": "blue", "size": "L"}
+
+
+def test_the_image_inline_allows_one_primary_image_as_the_api(rf, shirt):
+    from django.contrib import admin as django_admin
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.catalog.admin import ProductImageInline
+    from apps.catalog.models import Product
+
+    request = rf.post("/")
+    request.user = AnonymousUser()
+    formset_class = ProductImageInline(Product, django_admin.site).get_formset(request, shirt)
+    data = {"images-TOTAL_FORMS": "2", "images-INITIAL_FORMS": "2", "images-MIN_NUM_FORMS": "0"}
+    for n, image in enumerate(shirt.images.order_by("order")):
+        data.update({
+            f"images-{n}-id": str(image.id), f"images-{n}-product": str(shirt.id),
+            f"images-{n}-image_url": image.image_url, f"images-{n}-order": str(image.order),
+            f"images-{n}-is_primary": "on",
+        })  # fmt: skip
+    formset = formset_class(data, instance=shirt, prefix="images")
+    assert not formset.is_valid()
+    assert "Only one image can be primary" in str(formset.non_form_errors())
+    del data["images-1-is_primary"]
+    assert formset_class(data, instance=shirt, prefix="images").is_valid()
