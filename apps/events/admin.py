@@ -1,10 +1,11 @@
 """Read-only admin for outbox rows and dead letters, with a "retry" action for dead letters.
 
 The tables exist in every context database; a "database" filter picks which one is listed
-(the default database otherwise).
+(the default database otherwise), and each of its choices says how many rows wait there.
 """
 
 from django.contrib import admin, messages
+from django.db import DatabaseError
 from django.http import QueryDict
 
 from apps.events import maintenance
@@ -13,15 +14,40 @@ from ecommerce.db import context_aliases
 
 
 class DatabaseFilter(admin.SimpleListFilter):
+    """One database at a time (a queryset reads one). The unfiltered choice is labelled with
+    the database it lists, ``default``: it read "All", and with one database per context it
+    listed an empty table while ``search`` held the dead letters. Each choice shows what waits
+    in its database (``waiting_label``), so the operator sees where to look."""
+
     title = "database"
     parameter_name = "db"
 
     def lookups(self, request, model_admin):
-        return [(alias, alias) for alias in context_aliases()]
+        return [(alias, alias) for alias in context_aliases() if alias != "default"]
 
     def queryset(self, request, queryset):
         value = self.value()
         return queryset.using(value) if value in context_aliases() else queryset
+
+    @staticmethod
+    def _label(alias, model_admin):
+        try:
+            return f"{alias} ({model_admin.waiting_label(alias)})"
+        except DatabaseError:
+            return f"{alias} (unreachable)"
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() not in context_aliases(),
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": self._label("default", changelist.model_admin),
+        }
+        for alias, _ in self.lookup_choices:
+            yield {
+                "selected": self.value() == alias,
+                "query_string": changelist.get_query_string({self.parameter_name: alias}),
+                "display": self._label(alias, changelist.model_admin),
+            }
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,6 +78,9 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
     ordering = ("-id",)
 
+    def waiting_label(self, alias):
+        return f"{OutboxEvent.objects.using(alias).filter(published_at__isnull=True).count()} unpublished"
+
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
@@ -60,6 +89,9 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     search_fields = ("event_id", "error")
     readonly_fields = [f.name for f in DeadLetter._meta.fields]
     actions = ["retry"]
+
+    def waiting_label(self, alias):
+        return f"{DeadLetter.objects.using(alias).count()} dead letters"
 
     @admin.display(description="error")
     def short_error(self, obj):

@@ -319,3 +319,16 @@ def test_dead_letters_command_lists_and_retries_them(settings):
         call_command("dead_letters", "--retry-all", "--group", sink.GROUP, stdout=StringIO())
     remaining = DeadLetter.objects.using(orders()).get()
     assert remaining.pk == still_bad.pk and remaining.attempts == 2
+
+
+def test_the_admin_database_filter_says_where_the_dead_letters_are(admin_client_):
+    DeadLetter.objects.using(orders()).create(group=sink.GROUP, topic=sink.TOPIC, raw="{}", error="boom")
+    page = admin_client_.get("/admin/events/deadletter/").content.decode()
+    if orders() == "default":  # one database: listed without a filter
+        assert "boom" in page
+    else:  # the unfiltered list is the default database's, and says so; the orders choice counts
+        assert "default (0 dead letters)" in page
+        assert f"{orders()} (1 dead letters)" in page
+        assert "boom" in admin_client_.get(f"/admin/events/deadletter/?db={orders()}").content.decode()
+    outbox = admin_client_.get("/admin/events/outboxevent/")
+    assert outbox.status_code == 200
