@@ -78,8 +78,8 @@ class OrderItem(models.Model):
 class IdempotencyKey(models.Model):
     """``Idempotency-Key`` of a checkout, written in the transaction that writes the order.
 
-    ``scope`` is the caller (user id, or ``guest``) so that two customers never share a key;
-    the unique constraint makes concurrent duplicates safe: the second insert waits for the first
+    ``scope`` is the caller (user id, or a digest of a guest's email) so that two customers never
+    share a key; the unique constraint makes concurrent duplicates safe: the second insert waits for the first
     transaction and then fails, and the request answers with the first one's order.
     """
 

@@ -88,6 +88,16 @@ def shares_transaction():
     return alias_for("catalog") == alias_for("orders")
 
 
+def idempotency_scope(checkout):
+    """Whose Idempotency-Keys these are: the user's id, or for a guest a digest of their email
+    (one scope for every guest answered a guest whose shop reused another's key with a 409, or
+    with that guest's order)."""
+    if checkout.customer:
+        return str(checkout.customer.id)
+    email = (checkout.guest_email or "").strip().casefold()
+    return "guest:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:40]
+
+
 def request_fingerprint(data):
     """A stable hash of a request body (keys sorted), to compare idempotent retries."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
@@ -275,7 +285,7 @@ def _replay(scope, key, fingerprint):
 
 def place_order(checkout, *, idempotency_key=None, fingerprint=""):
     """Create an order; returns ``(order, created)``. ``created`` is False for an idempotent replay."""
-    scope = str(checkout.customer.id) if checkout.customer else "guest"
+    scope = idempotency_scope(checkout)
     if idempotency_key:
         existing = _replay(scope, idempotency_key, fingerprint)
         if existing is not None:

@@ -48,6 +48,20 @@ def test_keys_are_scoped_to_the_customer(place, client_as, product):
     assert first.json()["id"] != second.json()["id"]
 
 
+def test_guest_keys_are_scoped_to_the_guest_email(place, product):
+    """Two guests whose shops happen to send the same key each get their own order (one shared
+    "guest" scope answered the second with a 409, or with the first guest's order)."""
+    ann = place(guest_body(product, quantity=1, guestEmail="ann@example.com"), key="same-key")
+    bob = place(guest_body(product, quantity=2, guestEmail="bob@example.com"), key="same-key")
+    assert (ann.status_code, bob.status_code) == (201, 201)
+    assert ann.json()["id"] != bob.json()["id"]
+    again = place(guest_body(product, quantity=1, guestEmail="ann@example.com"), key="same-key")
+    assert (again.status_code, again.json()["id"]) == (200, ann.json()["id"])  # the same guest retrying
+    # The same guest (the address folded), another body: the key is hers, and already used.
+    assert place(guest_body(product, quantity=3, guestEmail=" Ann@Example.COM"), key="same-key").status_code == 409
+    assert stock_of(product.variant_id) == 7
+
+
 def test_a_failed_request_does_not_burn_the_key(place, product):
     body = guest_body(product, quantity=50)
     assert place(body, key="retry-me").status_code == 409
