@@ -9,6 +9,19 @@ import uuid
 from django.db import models
 
 
+class EventPayloadField(models.JSONField):
+    """A JSON document that bulk inserts send as one parameter per row.
+
+    Django 5.2 sends the values of a multi-row insert to PostgreSQL as one array per column
+    (``UNNEST``). psycopg builds an array literal in Python and escapes every quote of every
+    JSON document with a regular expression: about 0.8 ms per product document. That doubled the
+    cost of a checkout's two-event insert, and made up most of a category rename's 17k events.
+    A field with a placeholder keeps Django's plain ``VALUES`` rows for the table."""
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class OutboxEvent(models.Model):
     # The auto-increment id orders rows, hence events of one aggregate, in commit order.
     id = models.BigAutoField(primary_key=True)
@@ -17,7 +30,7 @@ class OutboxEvent(models.Model):
     event_type = models.CharField(max_length=100)
     aggregate_type = models.CharField(max_length=100, blank=True, default="")
     aggregate_id = models.CharField(max_length=100)
-    payload = models.JSONField()
+    payload = EventPayloadField()
     source_service = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
