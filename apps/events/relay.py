@@ -232,8 +232,9 @@ def _held_back(alias, rows):
 
 
 def _mark(alias, rows, results, now):
+    """Returns ``(published, failed, of which the broker's)``."""
     failed_keys = {}
-    published, failed = [], []
+    published, failed, broker_side = [], [], 0
     for row in rows:  # id order
         error = results.get(row.pk)
         if error is None and _key(row) not in failed_keys:
@@ -248,6 +249,7 @@ def _mark(alias, rows, results, now):
         row.attempts += 1
         row.last_error = error[:2000]
         if isinstance(error, BrokerUnavailable):
+            broker_side += 1
             row.next_attempt_at = None  # due on the next pass: the broker, not the row, failed
         else:
             row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
@@ -262,11 +264,13 @@ def _mark(alias, rows, results, now):
             ],
             ["attempts", "last_error", "next_attempt_at"],
         )
-    return len(published), len(failed)
+    return len(published), len(failed), broker_side
 
 
 def relay_batch(alias, publisher, batch_size=None):
-    """One claim → send → mark cycle on one database. Returns ``(claimed, published, failed)``."""
+    """One claim → send → mark cycle on one database. Returns ``(claimed, published, failed,
+    broker_failed)``: ``broker_failed`` of the ``failed`` rows were not taken because of the broker
+    (``BrokerUnavailable``), not for their own fault."""
     batch_size = batch_size or settings.EVENTS_RELAY_BATCH_SIZE
     with transaction.atomic(using=alias):
         now = timezone.now()
@@ -274,10 +278,10 @@ def relay_batch(alias, publisher, batch_size=None):
         held = _held_back(alias, rows)
         sendable = [r for r in rows if r.pk not in held]
         results = publisher.send(sendable) if sendable else {}
-        published, failed = _mark(alias, sendable, results, timezone.now())
+        published, failed, broker_failed = _mark(alias, sendable, results, timezone.now())
     if failed:
         logger.warning("outbox rows not delivered", extra={"database": alias, "failed": failed})
-    return len(rows), published, failed
+    return len(rows), published, failed, broker_failed
 
 
 def has_due_rows(alias):
@@ -301,16 +305,28 @@ def make_publisher(bootstrap=None):
     return None
 
 
+class PassTotals(dict):
+    """``{alias: published}`` for one pass over the databases, and ``broker_undelivered``:
+    ``{alias: rows}`` that the last batch on that database left waiting because the broker did
+    not take them. ``relay_outbox --once`` fails on those, so that a cron job or a Kubernetes Job
+    sees a broker outage instead of exit status 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.broker_undelivered = {}
+
+
 def relay_pending(aliases=None, batch_size=None, publisher=None, max_batches=None):
     """Drain every context database once (what the periodic task and each loop turn run).
 
     With the inline transport, rows left behind (a failed in-process delivery) are handed to the
-    in-process consumers again. Returns ``{alias: published}``.
+    in-process consumers again. Returns ``PassTotals``: ``{alias: published}``, and the rows the
+    broker did not take.
     """
     from apps.events.transports import deliver_inline
 
     batch_size = batch_size or settings.EVENTS_RELAY_BATCH_SIZE
-    totals = {}
+    totals = PassTotals()
     for alias in aliases or context_aliases():
         if not has_due_rows(alias):
             totals[alias] = 0
@@ -321,9 +337,15 @@ def relay_pending(aliases=None, batch_size=None, publisher=None, max_batches=Non
         sender = publisher or make_publisher()
         totals[alias], batches = 0, 0
         while True:
-            claimed, published, _failed = relay_batch(alias, sender, batch_size)
+            claimed, published, _failed, broker_failed = relay_batch(alias, sender, batch_size)
             totals[alias] += published
             batches += 1
+            # Only the last batch counts: rows the broker refused are due again at once, so a
+            # later batch of the same pass retries them first.
+            if broker_failed:
+                totals.broker_undelivered[alias] = broker_failed
+            else:
+                totals.broker_undelivered.pop(alias, None)
             # Stop on a short batch, or when nothing moved (all held back or failing).
             if claimed < batch_size or published == 0 or (max_batches and batches >= max_batches):
                 break

@@ -112,6 +112,17 @@ def test_broker_down_then_back(kafka_settings, emit, client):
 
 
 @pytest.mark.kafka
+def test_relay_once_command_exits_zero_once_the_broker_took_everything(kafka_settings, emit):
+    emit("a", 1)
+    emit("b", 1)
+    out = StringIO()
+    call_command("relay_outbox", "--once", stdout=out)  # no CommandError: exit status 0
+    assert f"{orders()}: 2 published" in out.getvalue()
+    assert not OutboxEvent.objects.using(orders()).filter(published_at__isnull=True).exists()
+    call_command("relay_outbox", "--once", stdout=StringIO())  # nothing left to do: 0 as well
+
+
+@pytest.mark.kafka
 def test_relay_killed_between_produce_and_mark(kafka_settings, emit, monkeypatch):
     emit("a", 1)
     emit("a", 2)

@@ -116,6 +116,38 @@ def test_relay_task_and_once_command_drain_the_inline_leftovers(emit, django_cap
     assert sink.by_key() == {"a": [1, 2]} and "1 published" in out.getvalue()
 
 
+def test_relay_once_command_fails_when_the_broker_took_none_of_the_due_rows(settings, emit):
+    """A cron job or a Kubernetes Job runs ``relay_outbox --once``: with the broker away it must
+    see a failure, not exit 0 with every row still waiting (a closed port: nothing listens)."""
+    import socket
+
+    from apps.events import kafka
+
+    settings.EVENTS_TRANSPORT = "kafka"
+    settings.KAFKA_DELIVERY_TIMEOUT_MS = 1500
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{probe.getsockname()[1]}"
+    emit("a", 1)
+    emit("b", 1)
+    out = StringIO()
+    try:
+        with pytest.raises(CommandError, match=f"broker unavailable: 2 rows not delivered \\({orders()}: 2\\)"):
+            call_command("relay_outbox", "--once", stdout=out)
+    finally:
+        kafka.close_producers(timeout=0)
+    assert f"{orders()}: 0 published" in out.getvalue()
+    assert OutboxEvent.objects.using(orders()).filter(published_at__isnull=True, attempts=1).count() == 2
+
+
+def test_relay_once_command_succeeds_when_nothing_is_due(settings):
+    settings.EVENTS_TRANSPORT = "kafka"
+    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"  # never asked: no row is due
+    out = StringIO()
+    call_command("relay_outbox", "--once", stdout=out)
+    assert f"{orders()}: 0 published" in out.getvalue()
+
+
 def test_beat_schedule_has_the_relay_and_the_prune(settings):
     assert {"events-relay-outbox", "events-prune-outbox"} <= set(settings.CELERY_BEAT_SCHEDULE)
 

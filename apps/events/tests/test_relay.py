@@ -108,6 +108,23 @@ def test_rows_the_broker_could_not_take_are_due_again_on_the_next_pass(kafka_mod
     assert [s[:2] for s in healthy.sent] == [("b", 1), ("b", 2)]
 
 
+def test_a_pass_reports_the_rows_the_broker_did_not_take(kafka_mode, emit, recording):
+    """What ``relay_outbox --once`` exits non-zero on: rows left waiting because of the broker,
+    not rows refused for their own fault, nor rows delivered after an earlier failure."""
+    emit("a", 1)
+    emit("b", 1)
+
+    class BrokerAway(recording):
+        def send(self, rows):
+            super().send(rows)
+            return {row.pk: relay.BrokerUnavailable("Local: Message timed out") for row in rows}
+
+    assert relay.relay_pending(aliases=[orders()], publisher=BrokerAway()).broker_undelivered == {orders(): 2}
+    emit("c", 1)
+    totals = relay.relay_pending(aliases=[orders()], publisher=recording(fail={"c": "Message too large"}))
+    assert totals == {orders(): 2} and totals.broker_undelivered == {}
+
+
 def test_order_per_aggregate_is_kept_while_other_aggregates_go_on(kafka_mode, emit, recording):
     emit("a", 1)
     emit("b", 1)

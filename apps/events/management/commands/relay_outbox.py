@@ -1,10 +1,11 @@
 """``manage.py relay_outbox``: publish committed outbox rows of every context database.
 
 Long-running by default (stops cleanly on SIGTERM/SIGINT after the batch in flight);
-``--once`` drains what is due and exits (cron, tests, one-off catch-up).
+``--once`` drains what is due and exits (cron, tests, one-off catch-up); it fails (exit status 1)
+when the broker left rows undelivered, so that a cron job or a Kubernetes Job can tell.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from apps.events import relay
 from ecommerce.commands import number
@@ -35,6 +36,13 @@ class Command(BaseCommand):
             totals = relay.relay_pending(aliases=aliases, batch_size=batch_size)
             for alias, count in totals.items():
                 self.stdout.write(f"{alias}: {count} published")
+            undelivered = totals.broker_undelivered
+            if undelivered:
+                per_database = ", ".join(f"{alias}: {count}" for alias, count in undelivered.items())
+                raise CommandError(
+                    f"broker unavailable: {sum(undelivered.values())} rows not delivered ({per_database}); "
+                    "they stay in the outbox for the next run"
+                )
             return
         stop = stop_event()
         self.stdout.write("relay running (SIGTERM to stop)")
