@@ -13,6 +13,11 @@
   search index is down), the batch rolls back, no offset is committed, and the consumer seeks
   back to the batch's first messages and tries again after a growing pause (up to 30 s), so
   nothing is skipped and nothing is dead-lettered for a server's outage.
+- A broker that is away is waited for, never a reason to exit: at start (the topics cannot be
+  checked yet) the consumer logs the error and tries again after the same growing pause; later,
+  librdkafka reconnects on its own and ``consume()`` reports the outage as a non-fatal error.
+  A consumer that exited instead would leave its Deployment in a crash loop whose backoff
+  outlasts the broker's restart.
 """
 
 import logging
@@ -68,6 +73,35 @@ class ConsumerStats:
         self.last_message = None
 
 
+def _retry_pause(failures_in_a_row):
+    """1 s, 2 s, 4 s ... up to 30 s while a server stays away."""
+    return min(2.0 ** (failures_in_a_row - 1), RETRY_PAUSE_MAX_SECONDS)
+
+
+def _wait_for_topics(group, topics, stop, bootstrap):
+    """Make sure the topics exist, retrying while the broker is away. Returns False when ``stop``
+    was set before the broker answered."""
+    from confluent_kafka import KafkaException
+
+    attempts = 0
+    while not stop.is_set():
+        heartbeat.beat()
+        try:
+            ensure_topics(topics, bootstrap=bootstrap)
+            return True
+        except KafkaException as exc:
+            attempts += 1
+            pause = _retry_pause(attempts)
+            logger.error(
+                "broker unavailable, cannot check the topics; retrying in %.0f s: %s",
+                pause,
+                exc,
+                extra={"group": group, "attempts": attempts},
+            )
+            stop.wait(pause)
+    return False
+
+
 def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, max_messages=None, idle_seconds=None):
     """Consume ``group``'s topics until ``stop`` (a ``threading.Event``) is set.
 
@@ -78,11 +112,12 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, ma
     topics = sorted({s.topic for s in subscriptions(group=group)})
     if not topics:
         raise ValueError(f"no consumer registered for group {group!r}")
-    ensure_topics(topics, bootstrap=bootstrap)
+    stats = ConsumerStats()
+    if not _wait_for_topics(group, topics, stop, bootstrap):
+        return stats
     aliases = sorted({alias_for(s.context) for s in subscriptions(group=group)})
     client = Consumer(consumer_config(group, bootstrap))
     client.subscribe([wire_topic(t) for t in topics])
-    stats = ConsumerStats()
     idle_since = time.monotonic()
     failures_in_a_row = 0
     try:
@@ -120,8 +155,7 @@ def run_consumer(group, stop, *, bootstrap=None, batch=500, poll_timeout=0.1, ma
                     rewind.setdefault((message.topic(), message.partition()), message.offset())
                 for (t, p), o in rewind.items():
                     client.seek(TopicPartition(t, p, o))
-                # 1 s, 2 s, 4 s ... up to 30 s while the server stays away.
-                stop.wait(min(2.0 ** (failures_in_a_row - 1), RETRY_PAUSE_MAX_SECONDS))
+                stop.wait(_retry_pause(failures_in_a_row))
                 continue
             failures_in_a_row = 0
             offsets = {}

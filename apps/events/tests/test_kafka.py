@@ -355,3 +355,40 @@ def test_the_relay_delivers_as_soon_as_a_paused_broker_answers_again(kafka_setti
     # can hold copies. Read until it is quiet; each event is applied once all the same.
     consume(100, idle_seconds=5)
     assert sink.by_key() == {"a": [1, 2], "b": [1]}
+
+
+@pytest.mark.kafka
+def test_a_consumer_started_while_the_broker_is_paused_consumes_once_it_answers(
+    transactional_db, kafka_settings, emit, private_broker, caplog
+):
+    """``consume_events`` started during a broker outage: it waits (logging why) instead of
+    ending in a traceback, and consumes as soon as the broker answers again."""
+    emit("a", 1)
+    assert relay.relay_pending(aliases=[orders()]) == {orders(): 1}
+    kafka.close_producers(timeout=0)
+    private_broker.send_signal(signal.SIGSTOP)
+    result, errors = {}, []
+
+    def run():
+        try:
+            result["stats"] = run_consumer(sink.GROUP, threading.Event(), max_messages=1, idle_seconds=30)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    consumer = threading.Thread(target=run)
+    with caplog.at_level("ERROR", logger="apps.events.consumer"):
+        consumer.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not any("broker unavailable" in r.getMessage() for r in caplog.records):
+                assert time.monotonic() < deadline, "the consumer never reported the broker away"
+                assert consumer.is_alive(), errors
+                time.sleep(0.2)
+        finally:
+            private_broker.send_signal(signal.SIGCONT)
+            consumer.join(60)
+    assert errors == []
+    assert result["stats"].messages == 1
+    assert sink.by_key() == {"a": [1]}

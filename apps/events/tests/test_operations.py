@@ -218,6 +218,34 @@ def test_the_relay_loop_waits_out_its_interval_after_a_pass_that_moved_rows(monk
     assert all(4.0 < seconds <= 5.0 for seconds in waits)
 
 
+def test_a_consumer_started_while_the_broker_is_away_logs_it_and_waits(settings, caplog):
+    """No KafkaException traceback: the consumer says the broker is away and tries again after a
+    pause, as it waits out a server's outage later (a closed port: nothing listens)."""
+    import socket
+
+    from apps.events.consumer import run_consumer
+
+    settings.EVENTS_TRANSPORT = "kafka"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{probe.getsockname()[1]}"
+    pauses = []
+
+    class StopAfterTwoPauses:
+        def is_set(self):
+            return len(pauses) >= 2
+
+        def wait(self, seconds):
+            pauses.append(seconds)
+
+    with caplog.at_level("ERROR", logger="apps.events.consumer"):
+        stats = run_consumer(sink.GROUP, StopAfterTwoPauses())
+    assert stats.messages == 0
+    assert pauses == [1.0, 2.0]  # growing, as after a failed batch
+    errors = [r for r in caplog.records if r.name == "apps.events.consumer"]
+    assert len(errors) == 2 and "broker unavailable" in errors[0].getMessage()
+
+
 def test_consume_events_refuses_an_unknown_group():
     with pytest.raises(CommandError, match="no consumer group 'nobody'"):
         call_command("consume_events", "--group", "nobody")
