@@ -93,9 +93,21 @@ def alias_for(context):
 
 
 def context_aliases():
-    """The distinct connection aliases holding context data (for relays, health, migrate)."""
+    """``default`` and the distinct context aliases: every database with the events tables (for
+    relays, status, migrate). Readiness uses ``routed_aliases``."""
     aliases = []
     for alias in ["default", *(alias_for(c) for c in CONTEXTS)]:
+        if alias not in aliases:
+            aliases.append(alias)
+    return aliases
+
+
+def routed_aliases():
+    """The distinct aliases some context is routed to: what serving requests needs (readiness).
+    ``default`` is among them only when a context shares it; in the split shape it holds no
+    context's data."""
+    aliases = []
+    for alias in (alias_for(c) for c in CONTEXTS):
         if alias not in aliases:
             aliases.append(alias)
     return aliases

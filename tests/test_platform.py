@@ -6,7 +6,7 @@ import os
 import pytest
 from django.conf import settings
 
-from ecommerce.db import alias_for, context_aliases, is_split
+from ecommerce.db import alias_for, context_aliases, is_split, routed_aliases
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_each_prefix_has_its_health(client):
 def test_readiness_reports_each_dependency(client):
     body = client.get("/health/ready").json()
     assert body["status"] == "UP"
-    assert set(body["checks"]["database"]) >= {"status", *context_aliases()}
+    assert set(body["checks"]["database"]) == {"status", "ms", *routed_aliases()}
     assert body["checks"]["cache"]["status"] == "UP"
 
 
@@ -64,6 +64,50 @@ def test_readiness_is_503_naming_the_failed_dependency(client, monkeypatch):
     assert body["status"] == "DOWN"
     assert body["checks"]["database"]["status"] == "DOWN"
     assert "connection refused" in body["checks"]["database"]["error"]
+
+
+@pytest.fixture
+def default_database_down():
+    """The ``default`` connection pointed at a port nothing listens on (PostgreSQL) or a file in
+    a missing directory (SQLite) for the test; the context aliases keep their connections."""
+    import socket
+
+    from django.db import connections
+
+    original = connections["default"]
+    broken = {**original.settings_dict}
+    if original.vendor == "sqlite":
+        broken["NAME"] = "/nonexistent-directory/unreachable.sqlite3"
+    else:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            broken["HOST"], broken["PORT"] = "127.0.0.1", probe.getsockname()[1]
+    wrapper = original.__class__(broken, "default")
+    connections["default"] = wrapper
+    yield
+    wrapper.close()
+    connections["default"] = original
+
+
+def test_readiness_ignores_the_default_database_when_no_context_uses_it(client, default_database_down):
+    """Split shape: every context has its own database and ``default`` holds none of their data,
+    so a ``default`` that is down must not take the process out of the load balancer."""
+    if "default" in routed_aliases():
+        pytest.skip("a context is routed to default (shared shape): readiness depends on it")
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.json()
+    checks = response.json()["checks"]
+    assert checks["database"]["status"] == "UP" and "default" not in checks["database"]
+    assert set(checks["database"]) >= {"status", *routed_aliases()}
+    assert checks["outbox"]["status"] == "UP" and "default" not in checks["outbox"]["databases"]
+
+
+def test_readiness_depends_on_the_default_database_when_a_context_uses_it(client, default_database_down):
+    if "default" not in routed_aliases():
+        pytest.skip("no context is routed to default (split shape)")
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["default"].startswith("DOWN: ")
 
 
 def test_an_optional_dependency_degrades_readiness_without_failing_it(client, monkeypatch):
