@@ -373,9 +373,15 @@ def run_forever(stop, interval=None, batch_size=None, aliases=None):
         started = time.monotonic()
         heartbeat.beat()
         _refresh_connections(aliases)
-        try:
-            relay_pending(aliases=aliases, batch_size=batch_size)
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the relay; retry next turn
-            logger.exception("relay pass failed")
+        failed = False
+        # One database at a time: one that is down (say the split shape's unused default) must
+        # not stop the events of the others.
+        for alias in aliases:
+            try:
+                relay_pending(aliases=[alias], batch_size=batch_size)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the relay; retry next turn
+                logger.exception("relay pass failed", extra={"database": alias})
+                failed = True
+        if failed:
             stop.wait(1.0)
         stop.wait(max(interval - (time.monotonic() - started), 0))

@@ -246,6 +246,32 @@ def test_a_consumer_started_while_the_broker_is_away_logs_it_and_waits(settings,
     assert len(errors) == 2 and "broker unavailable" in errors[0].getMessage()
 
 
+def test_a_database_that_is_down_does_not_stop_the_relay_for_the_others(monkeypatch):
+    from django.db import OperationalError
+
+    from apps.events import relay
+
+    passes = []
+
+    class Stop:
+        def is_set(self):
+            return len(passes) >= 4
+
+        def wait(self, seconds):
+            pass
+
+    def relay_pending(aliases, **kwargs):
+        passes.append(aliases)
+        if aliases == ["default"]:
+            raise OperationalError("connection refused")
+        return {aliases[0]: 1}
+
+    monkeypatch.setattr(relay, "relay_pending", relay_pending)
+    monkeypatch.setattr(relay, "_refresh_connections", lambda aliases: None)
+    relay.run_forever(Stop(), interval=0, aliases=["default", "orders"])
+    assert passes == [["default"], ["orders"], ["default"], ["orders"]]  # orders is served every turn
+
+
 def test_consume_events_refuses_an_unknown_group():
     with pytest.raises(CommandError, match="no consumer group 'nobody'"):
         call_command("consume_events", "--group", "nobody")
