@@ -302,16 +302,21 @@ def test_admin_lists_outbox_rows_and_dead_letters_read_only(admin_client_, setti
     assert page.status_code == 200 and "boom" in page.content.decode()
 
 
-def test_admin_retry_action_handles_a_dead_letter_once_its_cause_is_fixed(admin_client_):
-    event_id = str(uuid.uuid4())
-    good = {"id": event_id, "type": "THING_CREATED", "payload": {"key": "z", "n": 1}}
-    bad = {"id": str(uuid.uuid4()), "type": "POISON", "payload": {"key": "z", "n": 2}}
-    fixed = DeadLetter.objects.using(orders()).create(
-        group=sink.GROUP, topic=sink.TOPIC, event_id=event_id, raw=json.dumps(good), error="was down"
-    )
-    still_bad = DeadLetter.objects.using(orders()).create(
+def dead_letters_to_retry(key, error="was down"):
+    """Two dead letters of the sink: ``fixed`` (its handler now succeeds, ``key`` gets n=1) and
+    ``still_bad`` (a poison message, fails again)."""
+    good = {"id": str(uuid.uuid4()), "type": "THING_CREATED", "payload": {"key": key, "n": 1}}
+    bad = {"id": str(uuid.uuid4()), "type": "POISON", "payload": {"key": key, "n": 2}}
+    letters = DeadLetter.objects.using(orders())
+    fixed = letters.create(group=sink.GROUP, topic=sink.TOPIC, event_id=good["id"], raw=json.dumps(good), error=error)
+    still_bad = letters.create(
         group=sink.GROUP, topic=sink.TOPIC, event_id=bad["id"], raw=json.dumps(bad), error="poison"
     )
+    return fixed, still_bad
+
+
+def test_admin_retry_action_handles_a_dead_letter_once_its_cause_is_fixed(admin_client_):
+    fixed, still_bad = dead_letters_to_retry("z")
     response = admin_client_.post(
         f"/admin/events/deadletter/?db={orders()}",
         {"action": "retry", "_selected_action": [fixed.pk, still_bad.pk]},
@@ -375,15 +380,8 @@ def test_metrics_and_outbox_status_keep_reporting_when_a_database_is_down(client
 
 
 def test_dead_letters_command_lists_and_retries_them(settings):
-    event_id = str(uuid.uuid4())
-    good = {"id": event_id, "type": "THING_CREATED", "payload": {"key": "y", "n": 1}}
-    bad = {"id": str(uuid.uuid4()), "type": "POISON", "payload": {"key": "y", "n": 2}}
-    fixed = DeadLetter.objects.using(orders()).create(
-        group=sink.GROUP, topic=sink.TOPIC, event_id=event_id, raw=json.dumps(good), error="was\ndown"
-    )
-    still_bad = DeadLetter.objects.using(orders()).create(
-        group=sink.GROUP, topic=sink.TOPIC, event_id=bad["id"], raw=json.dumps(bad), error="poison"
-    )
+    fixed, still_bad = dead_letters_to_retry("y", error="was\ndown")
+    event_id = fixed.event_id
     out = StringIO()
     call_command("dead_letters", stdout=out)
     assert f"{orders()}: 2 dead letter(s)" in out.getvalue()
