@@ -206,6 +206,9 @@ REST_FRAMEWORK = {
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)
 # Read caches of the catalogue (category list, product detail), invalidated by its events; 0 = off.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+# Products republished per transaction after a category rename or move (apps/catalog/republish.py):
+# each chunk holds its products' row locks for about a millisecond per product.
+CATALOG_REPUBLISH_CHUNK = env.int("CATALOG_REPUBLISH_CHUNK", default=500)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "E-commerce API",

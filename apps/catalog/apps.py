@@ -8,16 +8,24 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self):
+        from django.conf import settings
+
         from ecommerce.health import register_metrics
 
         register_metrics(catalog_metrics)
+        if "all" in settings.ECOMMERCE_SERVICES or "catalog" in settings.ECOMMERCE_SERVICES:
+            # Picks up a republish whose run was lost after its rename committed (republish.py).
+            settings.CELERY_BEAT_SCHEDULE.setdefault(
+                "catalog-republish-categories",
+                {"task": "catalog.republish_categories", "schedule": 60.0, "options": {"expires": 55}},
+            )
 
 
 def catalog_metrics():
     """Gauges for ``/metrics``: catalogue size and variants at or below their low-stock threshold."""
     from django.db.models import F
 
-    from apps.catalog.models import Product, Variant
+    from apps.catalog.models import CategoryRepublish, Product, Variant
 
     low = Variant.objects.filter(low_stock_threshold__isnull=False, stock_quantity__lte=F("low_stock_threshold"))
     return [
@@ -29,4 +37,10 @@ def catalog_metrics():
             {},
         ),
         ("catalog_variants_low_stock", "Variants at or below their low-stock threshold", low.count(), {}),
+        (
+            "catalog_categories_pending_republish",
+            "Renamed or moved categories whose products are not all republished yet",
+            CategoryRepublish.objects.count(),
+            {},
+        ),
     ]

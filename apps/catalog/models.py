@@ -155,3 +155,26 @@ class StockMovement(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.change_quantity:+d} on {self.variant_id}"
+
+
+class CategoryRepublish(models.Model):
+    """Pending work: republish the documents of every product below ``category`` (renamed or
+    moved: its products' documents carry its name and its ancestors' slugs).
+
+    A root category can hold tens of thousands of products; republishing them all in the rename's
+    transaction held their row locks for seconds and could outlast a request. The rename only
+    writes this row; ``republish.run_pending`` then republishes the subtree in chunks of
+    ``CATALOG_REPUBLISH_CHUNK`` products, each chunk in its own transaction that also moves
+    ``after_product_id``, so a crash resumes where the last chunk committed."""
+
+    id = models.BigAutoField(primary_key=True)
+    category = models.OneToOneField(Category, on_delete=models.CASCADE, related_name="pending_republish")
+    # The last product republished (products go in id order); None: not started.
+    after_product_id = models.UUIDField(null=True, blank=True)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_at", "id"], name="catalog_republish_queue")]
+
+    def __str__(self):
+        return f"republish below {self.category_id} after {self.after_product_id}"

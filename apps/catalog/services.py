@@ -23,7 +23,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Case, F, JSONField, Q, Sum, When
 from django.utils import timezone
 
-from apps.catalog import events
+from apps.catalog import events, republish
 from apps.catalog.models import (
     MAX_CATEGORY_DEPTH,
     Category,
@@ -537,15 +537,6 @@ def _height(category_id):
     return height
 
 
-def _subtree_ids(category_id):
-    """The category and all its descendants (the tree is at most MAX_CATEGORY_DEPTH deep)."""
-    ids, level = [category_id], [category_id]
-    while level:
-        level = list(Category.objects.filter(parent_id__in=level).values_list("id", flat=True))
-        ids.extend(level)
-    return ids
-
-
 def _parent_for(parent_id, *, subtree_height=1, moving_id=None):
     if parent_id in (None, ""):
         return None
@@ -638,15 +629,9 @@ def update_category(category_id, data):
             category.save()
             events.category_changed(category, events.CATEGORY_UPDATED)
             if moved or {"name", "slug"} & set(data):
-                # A product document carries its categories' names and the slugs of their
-                # ancestors too (category_path_slugs): a renamed or moved category changes the
-                # documents of every product in its subtree, not only of those linked to it.
-                product_ids = list(
-                    ProductCategory.objects.filter(category_id__in=_subtree_ids(cid)).values_list(
-                        "product_id", flat=True
-                    )
-                )
-                events.product_changed(product_ids, touch=True)
+                # The documents of every product below it carry its name or its ancestors' slugs;
+                # they are republished in chunks after the commit (republish.py).
+                republish.request(cid)
     except IntegrityError:
         raise Conflict("Unique constraint violation: slug.")
     return category

@@ -54,3 +54,15 @@ def catalog_queries(django_assert_num_queries):
         return django_assert_num_queries(n, connection=connections[alias_for("catalog")])
 
     return counting
+
+
+@pytest.fixture
+def catalog_commit(django_capture_on_commit_callbacks):
+    """``with catalog_commit():`` runs, at the end of the block, what the catalogue's database
+    runs after a commit (the republish of a renamed category, the inline event delivery)."""
+    from ecommerce.db import alias_for
+
+    def capturing(execute=True):
+        return django_capture_on_commit_callbacks(using=alias_for("catalog"), execute=execute)
+
+    return capturing

@@ -139,18 +139,20 @@ def test_moving_a_variant_to_another_product_in_the_admin_publishes_both_documen
     assert str(spare.id) in [v["id"] for v in product_documents(other.id)[-1]["variants"]]
 
 
-def test_renaming_a_category_in_the_admin_republishes_its_products(staff_client, tree, shirt):
+def test_renaming_a_category_in_the_admin_republishes_its_products(staff_client, tree, shirt, catalog_commit):
     form = {"name": "Formal shirts", "slug": "formal-shirts", "parent": str(tree["men"].id), "image_url": ""}
-    response = staff_client.post(f"/admin/catalog/category/{tree['shirts'].id}/change/", form)
+    with catalog_commit():  # the republish runs after the commit
+        response = staff_client.post(f"/admin/catalog/category/{tree['shirts'].id}/change/", form)
     assert response.status_code == 302, response.content[:2000]
     (document,) = product_documents(shirt.id)
     assert document["category_names"] == ["Formal shirts"]
     assert document["category_slugs"] == ["formal-shirts"]
 
 
-def test_moving_a_category_in_the_admin_republishes_the_products_below_it(staff_client, tree, shirt):
+def test_moving_a_category_in_the_admin_republishes_the_products_below_it(staff_client, tree, shirt, catalog_commit):
     form = {"name": "Men", "slug": "men", "parent": "", "image_url": ""}
-    response = staff_client.post(f"/admin/catalog/category/{tree['men'].id}/change/", form)
+    with catalog_commit():  # the republish runs after the commit
+        response = staff_client.post(f"/admin/catalog/category/{tree['men'].id}/change/", form)
     assert response.status_code == 302, response.content[:2000]
     (document,) = product_documents(shirt.id)
     assert document["category_path_slugs"] == ["shirts", "men"]

@@ -139,9 +139,10 @@ def test_bulk(admin, tree):
     assert Category.objects.count() == before
 
 
-def test_update(admin, tree, shirt):
+def test_update(admin, tree, shirt, catalog_commit):
     url = f"/products/categories/{tree['shirts'].id}"
-    response = admin.put(url, {"name": "Formal shirts", "slug": "formal-shirts"}, format="json")
+    with catalog_commit():
+        response = admin.put(url, {"name": "Formal shirts", "slug": "formal-shirts"}, format="json")
     assert response.status_code == 200
     assert response.json()["slug"] == "formal-shirts" and response.json()["productCount"] == 1
     # The products of a renamed category are re-published with the new names.
@@ -164,17 +165,19 @@ def _last_document(product_id):
     return rows.filter(aggregate_id=str(product_id)).order_by("id").last()
 
 
-def test_renaming_or_moving_a_parent_category_republishes_the_products_below_it(admin, tree, shirt):
+def test_renaming_or_moving_a_parent_category_republishes_the_products_below_it(admin, tree, shirt, catalog_commit):
     # A product document carries the slugs of its categories' ancestors (category_path_slugs: a
     # search on a parent category finds the products of its leaves), so a change above the leaf
-    # changes the documents of every product below it.
-    response = admin.put(f"/products/categories/{tree['men'].id}", {"slug": "gentlemen"}, format="json")
+    # changes the documents of every product below it. They are republished after the commit.
+    with catalog_commit():
+        response = admin.put(f"/products/categories/{tree['men'].id}", {"slug": "gentlemen"}, format="json")
     assert response.status_code == 200
     assert _last_document(shirt.id).payload["category_path_slugs"] == ["shirts", "gentlemen", "clothing"]
     electronics = f"/products/categories/{tree['electronics'].id}"
     assert admin.put(electronics, {"parentId": str(tree["clothing"].id)}, format="json").status_code == 200
     phone = factories.product("PHONE-1", "Phone", categories=[tree["phones"]])
-    response = admin.put(electronics, {"parentId": None}, format="json")
+    with catalog_commit():
+        response = admin.put(electronics, {"parentId": None}, format="json")
     assert response.status_code == 200
     assert _last_document(phone.id).payload["category_path_slugs"] == ["phones", "electronics"]
 

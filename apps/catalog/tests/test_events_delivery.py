@@ -12,10 +12,8 @@ from ecommerce.db import alias_for, context_aliases
 pytestmark = pytest.mark.django_db
 
 
-def test_every_product_event_is_delivered(django_capture_on_commit_callbacks, tree):
-    def committed():
-        return django_capture_on_commit_callbacks(using=alias_for("catalog"), execute=True)
-
+def test_every_product_event_is_delivered(catalog_commit, tree):
+    committed = catalog_commit
     with committed():
         product = factories.product(
             categories=[tree["shirts"]], images=[{"image_url": "/images/images/demo-1.jpg", "is_primary": True}]

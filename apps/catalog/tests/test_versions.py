@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections, transaction
 
-from apps.catalog import services
+from apps.catalog import republish, services
 from apps.catalog.models import Product, Variant
 from apps.catalog.tests import factories
 from apps.catalog.tests.test_stock_concurrency import connect_with_patience
@@ -46,6 +46,7 @@ def test_every_change_publishes_a_strictly_higher_version(db):
         lambda: services.detach_categories(product.id, [category.id]),
         lambda: services.attach_categories(product.id, [category.id]),
         lambda: services.update_category(category.id, {"name": "Renamed category"}),
+        republish.run_pending,  # what the commit of the rename starts
         lambda: services.delete_product(product.id),
     ]
     for change in changes:
