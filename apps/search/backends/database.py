@@ -351,11 +351,11 @@ class DatabaseBackend(Backend):
         return {"data": data, "total": total, "facets": facets}
 
     def _each(self, column):
-        """FROM clause: the elements ``f.value`` of the JSON list ``column`` of the CTE's rows."""
+        """FROM clause: the elements ``f.value`` of the facet keys ``column`` of the CTE's rows."""
         if self.vendor == "postgresql":
             # A set-returning function in the select list (ProjectSet) unnests about twice as
-            # fast as a LATERAL function scan: 6 against 12 ms for 19k keys.
-            return f"(SELECT jsonb_array_elements_text(m.{column}) AS value FROM m) AS f"  # noqa: S608
+            # fast as a LATERAL function scan: 6 against 12 ms for 19k keys. The keys are text[].
+            return f"(SELECT unnest(m.{column}) AS value FROM m) AS f"  # noqa: S608
         return f"m, json_each(m.{column}) AS f"  # SQLite (JSON1); MySQL/MariaDB would use JSON_TABLE
 
     def _run(self, qs, offset, limit):

@@ -305,6 +305,49 @@ def test_the_variant_offers_migration_moves_the_variants_onto_their_documents(se
         MigrationExecutor(connection).migrate(latest)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_facet_keys_migration_converts_the_lists_both_ways(settings):
+    """Migration 0011 on documents indexed before it: their JSON facet keys become text[] on
+    PostgreSQL, in order and unchanged (quotes, backslashes, accents); backwards they are JSON
+    lists again. Elsewhere the column stays JSON; the facets count the same either way."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    settings.SEARCH_BACKEND = "database"
+    alias = alias_for("search")
+    connection = connections[alias]
+    keys = ['color:say "hi"', "size:1\\2", "material:bois flotté", "color:red"]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("search")
+    executor.migrate([("search", "0010_search_vector_trigger")])
+
+    def stored():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT facet_categories, facet_attributes FROM search_searchdocument")
+            (row,) = cursor.fetchall()
+        return [json.loads(v) if isinstance(v, str) else v for v in row]
+
+    try:
+        old = MigrationExecutor(connection).loader.project_state(("search", "0010_search_vector_trigger")).apps
+        document = old.get_model("search", "SearchDocument")
+        document.objects.using(alias).create(
+            product_id=uuid.uuid4(), payload={}, name="Lamp", facet_categories=["lighting"], facet_attributes=keys
+        )
+        MigrationExecutor(connection).migrate([("search", "0011_facet_keys_text_array")])
+        assert stored() == [["lighting"], keys]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'search_searchdocument' AND column_name LIKE 'facet_%%'"
+                )
+                assert {row[0] for row in cursor.fetchall()} == {"ARRAY"}
+        MigrationExecutor(connection).migrate([("search", "0010_search_vector_trigger")])
+        assert stored() == [["lighting"], keys]
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
 def test_inline_delivery_keeps_an_event_while_elasticsearch_is_down(settings, django_capture_on_commit_callbacks):
     """The embedded transport with the Elasticsearch backend: the row stays in the outbox with
     its backoff (no dead letter) and goes out once the index answers."""
