@@ -377,7 +377,7 @@ class DatabaseBackend(Backend):
             UNION ALL
             SELECT 'page', CAST(d.payload AS TEXT), NULL, p.rn FROM (
                 SELECT t.id, ROW_NUMBER() OVER (ORDER BY {order}) AS rn
-                FROM (SELECT m.id, {', '.join(keys)} FROM m ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}) t
+                FROM (SELECT m.id, {", ".join(keys)} FROM m ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}) t
             ) p JOIN {DOC_TABLE} d ON d.id = p.id
             UNION ALL
             SELECT * FROM (

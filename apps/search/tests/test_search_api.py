@@ -197,6 +197,49 @@ def test_pagination(search):
     assert search.get()["pagination"]["limit"] == 24
 
 
+def test_pages_tile_the_ordered_results_in_every_order(search):
+    """Paging never loses, repeats or reorders a result, in any order, ties included (equal
+    prices: newest first), and the total and facets do not depend on the page. The price facet
+    counts a product once in each range one of its variants falls in."""
+    search.add(
+        make_product("Oak Shelf", variants=[{"price": "10"}, {"price": "75"}, {"price": "600"}]),
+        make_product("Pine Shelf", price="75", category_slugs=["wood"], attributes={"wood": "pine"}),
+        make_product("Birch Shelf", price="75", category_slugs=["wood"], attributes={"wood": "birch"}),
+        make_product("Steel Shelf", price="150"),
+        make_product("Glass Shelf", variants=[{"price": "49.99"}, {"price": "50"}]),
+        make_product("Shelf", price="75"),
+        make_product("Corner Shelf Unit", price="300", description="shelf"),
+    )
+    orders = [
+        {"sortBy": "price", "sortOrder": "asc"},
+        {"sortBy": "price", "sortOrder": "desc"},
+        {"sortBy": "createdAt", "sortOrder": "asc"},
+        {"sortBy": "name", "sortOrder": "desc"},
+        {"sortBy": "_score"},
+    ]
+    for order in orders:
+        whole = search.get(q="shelf", limit=100, **order)
+        assert whole["pagination"]["total"] == 7
+        pages = [search.get(q="shelf", limit=2, page=page, **order) for page in (1, 2, 3, 4, 5)]
+        assert [p["name"] for body in pages for p in body["data"]] == [p["name"] for p in whole["data"]], order
+        assert {body["pagination"]["total"] for body in pages} == {7}
+        assert all(body["facets"] == whole["facets"] for body in pages), order
+    assert search.names(q="shelf", sortBy="price", sortOrder="asc")[:5] == [
+        "Oak Shelf",
+        "Glass Shelf",
+        "Shelf",
+        "Birch Shelf",
+        "Pine Shelf",
+    ]
+    assert whole["facets"]["price_ranges"] == [
+        {"key": "*-50.0", "to": 50.0, "count": 2},
+        {"key": "50.0-100.0", "from": 50.0, "to": 100.0, "count": 5},
+        {"key": "100.0-200.0", "from": 100.0, "to": 200.0, "count": 1},
+        {"key": "200.0-500.0", "from": 200.0, "to": 500.0, "count": 1},
+        {"key": "500.0-*", "from": 500.0, "count": 1},
+    ]
+
+
 # --- keeping in sync with the catalogue -----------------------------------------------------
 
 
