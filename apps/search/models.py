@@ -18,7 +18,7 @@ class FacetKeysField(models.JSONField):
     """A list of strings: ``text[]`` on PostgreSQL, a JSON list elsewhere.
 
     The facets unnest these lists over every match of a search; PostgreSQL unnests an array
-    faster than it walks a jsonb document (bench/README.md, finding 15), while SQLite has no
+    faster than it walks a jsonb document (bench/README.md, finding 16), while SQLite has no
     arrays and keeps the JSON list its ``json_each`` reads."""
 
     def db_type(self, connection):

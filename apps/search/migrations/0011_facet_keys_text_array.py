@@ -1,7 +1,7 @@
 """The facet keys become ``text[]`` on PostgreSQL (``FacetKeysField``); elsewhere they stay JSON.
 
 A broad search unnests these lists over thousands of matches to count its facets, and an array
-is quicker to unnest than a jsonb document (bench/README.md, finding 15). The existing lists
+is quicker to unnest than a jsonb document (bench/README.md, finding 16). The existing lists
 are converted in place, in order; backwards they become jsonb lists again.
 """
 
