@@ -10,7 +10,12 @@ Public (other apps call only these):
 A cart is a JSON document in the cart store (``apps.cart.store``)::
 
     {id, userId, items: [{itemId, productId, variantId, quantity, price, name, imageUrl,
-     attributes, sku, addedAt}], createdAt, updatedAt}
+     attributes, sku, addedAt}], createdAt, updatedAt, instanceId}
+
+``instanceId`` (random, never shown by the API) names this life of the cart id: the id outlives
+its cart (``GET /carts/<id>`` of a deleted cart creates an empty one under the same id), and the
+orders keep one order per cart instance, so an ordered cart that a dead checkout left behind is
+refused while the same id filled again later is a new cart.
 
 ``price`` in the document is the catalogue price when the line was added (a string with 2
 decimals); the API shows the current price and flags the difference. Name, price, image and
@@ -96,7 +101,14 @@ def _money(value):
 
 def _new_cart(cart_id, user_id=None):
     now = _now()
-    return {"id": cart_id, "userId": user_id, "items": [], "createdAt": now, "updatedAt": now}
+    return {
+        "id": cart_id,
+        "userId": user_id,
+        "items": [],
+        "createdAt": now,
+        "updatedAt": now,
+        "instanceId": str(uuid.uuid4()),
+    }
 
 
 def _user_id(user):
@@ -256,14 +268,16 @@ class CartCheckoutInProgress(Conflict):
 
 
 def claim_for_checkout(cart_id, user_id, claim_id):
-    """Reserve the cart for one checkout and return it as shown (``None``: no such cart, or one
-    owned by someone other than ``user_id``, which does not exist to them).
+    """Reserve the cart for one checkout and return it as shown, plus its ``instanceId`` (``None``:
+    no such cart, or one owned by someone other than ``user_id``, which does not exist to them).
 
     The cart is read and claimed in one atomic step, so two checkouts of one cart (a double click,
     two tabs) cannot both order its lines: while a claim holds, another one is refused with
     ``CartCheckoutInProgress`` (409). The checkout deletes the cart when the order is written, or
     gives the claim back (``release_checkout_claim``) when it fails, so the cart can be ordered
-    again. A claim nobody gives back (the process died) lapses after ``checkout_claim_seconds()``.
+    again. A claim nobody gives back (the process died) lapses after ``checkout_claim_seconds()``:
+    the order then exists and the cart too, which is why the checkout records ``instanceId`` on the
+    order under a unique constraint (a second order of this cart instance is refused there).
     """
     cart_id = normalize_id(cart_id)
     if cart_id is None:
@@ -280,10 +294,15 @@ def claim_for_checkout(cart_id, user_id, claim_id):
         if current and current.get("claim") != str(claim_id) and float(current.get("until", 0)) > now:
             raise CartCheckoutInProgress()
         cart["checkout"] = {"claim": str(claim_id), "until": now + checkout_claim_seconds()}
+        # A cart stored before instances existed gets one now, kept with the claim: a checkout
+        # that dies after its order leaves it in the store for the next claim to find.
+        cart.setdefault("instanceId", str(uuid.uuid4()))
         return {key: cart}, cart
 
     cart = store.atomic([key], claim)
-    return present(cart, Snapshots()) if cart else None
+    if cart is None:
+        return None
+    return {**present(cart, Snapshots()), "instanceId": cart["instanceId"]}
 
 
 def release_checkout_claim(cart_id, claim_id):

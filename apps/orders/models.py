@@ -37,12 +37,29 @@ class Order(models.Model):
     shipping_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     shipping_address = models.JSONField(null=True, blank=True)
+    # The cart this order was checked out from (null for an order of ``items``): the cart's id and
+    # its instance (the id outlives its cart: the shop re-creates an empty cart under the same id).
+    # Unique together, so a cart a dead checkout left behind cannot be ordered a second time.
+    cart_id = models.UUIDField(null=True, blank=True, editable=False)
+    cart_instance_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "orders"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart_id", "cart_instance_id"],
+                condition=models.Q(cart_id__isnull=False),
+                name="orders_one_order_per_cart",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cart_id__isnull=True, cart_instance_id__isnull=True)
+                | models.Q(cart_id__isnull=False, cart_instance_id__isnull=False),
+                name="orders_cart_id_with_instance",
+            ),
+        ]
         indexes = [
             models.Index(fields=["-created_at"], name="orders_created_idx"),
             models.Index(fields=["user_id", "-created_at"], name="orders_user_created_idx"),

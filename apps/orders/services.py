@@ -134,9 +134,22 @@ def merge_lines(lines):
     return list(merged.values())
 
 
+@dataclass(frozen=True)
+class CartRef:
+    """The cart an order comes from: its id and this life of the id (``instanceId``)."""
+
+    cart_id: uuid.UUID
+    instance_id: uuid.UUID
+
+
+class CartAlreadyOrdered(Conflict):
+    default_detail = "This cart has already been ordered."
+
+
 def _claim_cart_lines(cart_id, customer, claim_id):
-    """The cart's lines, the cart claimed for this checkout (a concurrent checkout of the same
-    cart gets 409 instead of ordering its lines twice). The caller releases the claim on failure."""
+    """``(lines, CartRef)`` of the cart, claimed for this checkout (a concurrent checkout of the
+    same cart gets 409 instead of ordering its lines twice). The caller releases the claim on
+    failure; a cart that already has its order is refused here (``CartAlreadyOrdered``)."""
     from apps.cart.services import claim_for_checkout
 
     # Someone else's cart does not exist (as in the cart API): the claim answers None for it.
@@ -144,10 +157,39 @@ def _claim_cart_lines(cart_id, customer, claim_id):
     if cart is None:
         raise NotFound("Cart not found.")
     try:
-        return _cart_lines(cart)
+        ref = CartRef(uuid.UUID(str(cart["id"])), uuid.UUID(str(cart["instanceId"])))
+        _refuse_ordered_cart(ref)
+        return _cart_lines(cart), ref
+    except CartAlreadyOrdered:
+        raise  # the cart is gone: nothing to give back
     except BaseException:
         _release_cart(cart_id, claim_id)
         raise
+
+
+def _order_of_cart(ref):
+    return (
+        Order.objects.using(alias_for("orders"))
+        .filter(cart_id=ref.cart_id, cart_instance_id=ref.instance_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _refuse_ordered_cart(ref):
+    """409 when this cart already has its order: its checkout committed and then died before it
+    deleted the cart, and the claim has lapsed. That checkout's last step (deleting the cart) is
+    done here, so the shop's next read of the id starts an empty cart instead of this one."""
+    order_id = _order_of_cart(ref)
+    if order_id is None:
+        return
+    from apps.cart.services import delete_cart
+
+    try:
+        delete_cart(str(ref.cart_id))
+    except Exception:  # noqa: BLE001 - the refusal stands; the cart expires on its own
+        logger.warning("could not clear an ordered cart", extra={"cart_id": str(ref.cart_id)})
+    raise CartAlreadyOrdered(extra={"orderId": str(order_id)})
 
 
 def _release_cart(cart_id, claim_id):
@@ -214,7 +256,7 @@ def _order_total(lines, snapshots):
     return total
 
 
-def _write_order(order_id, checkout, lines, snapshots, total):
+def _write_order(order_id, checkout, lines, snapshots, total, cart=None):
     """Insert the order and its lines (one INSERT each); returns ``(order, items)``."""
     using = alias_for("orders")
     items = []
@@ -248,6 +290,8 @@ def _write_order(order_id, checkout, lines, snapshots, total):
         shipping_cost=shipping,
         total_amount=total,
         shipping_address=checkout.shipping_address,
+        cart_id=cart.cart_id if cart else None,
+        cart_instance_id=cart.instance_id if cart else None,
     )
     OrderItem.objects.using(using).bulk_create(items)
     if customer is not None:
@@ -297,9 +341,16 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
 
     from apps.cart.services import delete_cart
 
-    raw_lines = _claim_cart_lines(checkout.cart_id, checkout.customer, order_id)
+    raw_lines, cart = _claim_cart_lines(checkout.cart_id, checkout.customer, order_id)
     try:
-        order, created = _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint)
+        order, created = _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint, cart=cart)
+    except IntegrityError:
+        # Two checkouts of one cart both got past the claim (the first outlived its claim): the
+        # unique constraint let one order through; this one wrote nothing (split shape: its
+        # reservation was compensated).
+        _refuse_ordered_cart(cart)
+        _release_cart(checkout.cart_id, order_id)
+        raise
     except BaseException:
         _release_cart(checkout.cart_id, order_id)  # a failed checkout keeps the cart
         raise
@@ -313,8 +364,9 @@ def place_order(checkout, *, idempotency_key=None, fingerprint=""):
     return order, created
 
 
-def _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint):
-    """Validate, reserve and write the order ``order_id``; returns ``(order, created)``."""
+def _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint, cart=None):
+    """Validate, reserve and write the order ``order_id`` (of the cart ``cart``, a ``CartRef``, if
+    any); returns ``(order, created)``."""
     from apps.catalog.services import reserve_stock
 
     lines = merge_lines(raw_lines)
@@ -332,7 +384,7 @@ def _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint):
                     _claim_key(scope, idempotency_key, fingerprint, order_id)
                 # A failed reservation fails the whole order: no savepoint needed inside it.
                 reserve_stock(stock_lines, order_id=order_id, reason=reason, savepoint=False)
-                order, items = _write_order(order_id, checkout, lines, snapshots, total)
+                order, items = _write_order(order_id, checkout, lines, snapshots, total, cart)
                 events.order_created(order, items)
         else:
             # Two databases: reserve (commits in the catalogue), then write; compensate on failure.
@@ -348,7 +400,7 @@ def _place(checkout, raw_lines, order_id, scope, idempotency_key, fingerprint):
                 with transaction.atomic(using=using):
                     if idempotency_key:
                         _claim_key(scope, idempotency_key, fingerprint, order_id)
-                    order, items = _write_order(order_id, checkout, lines, snapshots, total)
+                    order, items = _write_order(order_id, checkout, lines, snapshots, total, cart)
                     events.order_created(order, items)
             except BaseException:
                 _compensate(order_id)

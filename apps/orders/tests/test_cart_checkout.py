@@ -9,7 +9,7 @@ import pytest
 from django.db import connections, transaction
 
 from apps.orders.models import Order
-from apps.orders.tests.conftest import guest_body, make_product, stock_of
+from apps.orders.tests.conftest import guest_body, make_product, movements_of, stock_of
 from ecommerce.db import alias_for
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +214,156 @@ def test_one_cart_checked_out_twice_at_once_is_ordered_once(transactional_db):
     assert Order.objects.count() == 1
     assert stock_of(mug.variant_id) == 7
     assert get_cart(cart_id) is None
+
+
+def _raw_cart(cart_id):
+    from apps.cart.services import cart_key
+    from apps.cart.store import get_store
+
+    return get_store().read(cart_key(cart_id))
+
+
+def _put_raw_cart(cart_id, document):
+    from apps.cart.services import cart_key
+    from apps.cart.store import get_store
+
+    key = cart_key(cart_id)
+    get_store().atomic([key], lambda values: ({key: document}, None))
+
+
+def _outbox_rows():
+    from apps.events.models import OutboxEvent
+
+    return sum(OutboxEvent.objects.using(alias).count() for alias in {alias_for("orders"), alias_for("catalog")})
+
+
+def _as_a_dead_checkout_left_it(cart_id):
+    """The cart document as a checkout that died after its order committed leaves it behind:
+    claimed, lines and all (the cart is deleted only after the commit)."""
+    from apps.cart.services import claim_for_checkout, release_checkout_claim
+
+    probe = uuid.uuid4()
+    claim_for_checkout(cart_id, None, probe)
+    document = _raw_cart(cart_id)
+    release_checkout_claim(cart_id, probe)
+    return document
+
+
+def test_a_cart_left_behind_by_a_checkout_that_died_is_not_ordered_twice(place):
+    """The process died between the order's commit and the cart's deletion; once the claim
+    lapses the cart is there again. Checking it out again answers 409 and writes nothing: no
+    second order, no stock taken, no event."""
+    from apps.cart.services import get_cart
+
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 3))
+    left_behind = _as_a_dead_checkout_left_it(cart_id)
+    first = place(_body(cart_id))
+    assert first.status_code == 201, first.json()
+    left_behind["checkout"]["until"] = time.time() - 1  # the dead checkout's claim has lapsed
+    _put_raw_cart(cart_id, left_behind)
+    movements, outbox = len(movements_of(mug.variant_id)), _outbox_rows()
+
+    second = place(_body(cart_id))
+
+    assert second.status_code == 409, second.json()
+    assert second.json() == {"message": "This cart has already been ordered.", "orderId": first.json()["id"]}
+    assert Order.objects.count() == 1
+    assert stock_of(mug.variant_id) == 7
+    assert len(movements_of(mug.variant_id)) == movements and _outbox_rows() == outbox
+    # The dead checkout's last step, done now: the shop's next read starts a new cart.
+    assert get_cart(cart_id) is None
+
+
+def test_a_cart_id_used_again_after_its_order_is_a_new_cart(place, api_client):
+    """A cart id outlives its cart: GET /carts/<id> of an ordered (deleted) cart creates an empty
+    cart under the same id, which the shop then fills and orders. That is another cart."""
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 1))
+    assert place(_body(cart_id)).status_code == 201
+    assert api_client.get(f"/carts/{cart_id}").status_code == 201
+    added = api_client.post(
+        f"/carts/{cart_id}/items", {"productId": mug.id, "variantId": mug.variant_id, "quantity": 2}, format="json"
+    )
+    assert added.status_code == 200, added.json()
+
+    again = place(_body(cart_id))
+
+    assert again.status_code == 201, again.json()
+    assert Order.objects.count() == 2
+    assert stock_of(mug.variant_id) == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_checkouts_of_one_cart_past_its_claim_write_one_order(transactional_db, settings):
+    """The claim is not what keeps a cart from being ordered twice: a checkout can outlive it
+    (here every claim lapses at once). Both checkouts pass the claim and the "already ordered"
+    check, then wait at the orders table (held locked); the database lets one order through, the
+    other gets 409 and keeps no stock (split shape: its reservation is compensated)."""
+    from rest_framework.test import APIClient
+
+    settings.CART_CHECKOUT_CLAIM_SECONDS = -1
+    mug = make_product(stock=10)
+    cart_id = _cart_with((mug, 3))
+    using = alias_for("orders")
+    table = Order._meta.db_table
+    databases = sorted({connections[a].settings_dict["NAME"] for a in (using, alias_for("catalog"))})
+    locked, release = threading.Event(), threading.Event()
+    results = {}
+
+    def hold_orders_table():
+        try:
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                cursor.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
+                locked.set()
+                release.wait(120)
+        finally:
+            connections.close_all()
+
+    def checkout(name):
+        try:
+            response = APIClient().post("/orders", _body(cart_id), format="json")
+            results[name] = (response.status_code, response.json())
+        finally:
+            connections.close_all()
+
+    def waiting():
+        """Backends of this test's databases waiting for a lock (the orders table, or in the
+        shared shape the product row the first checkout's reservation holds)."""
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = ANY(%s)",
+                [databases],
+            )
+            return cursor.fetchone()[0]
+
+    def wait_until(condition):
+        for _ in range(6000):
+            if condition():
+                return
+            time.sleep(0.01)
+        raise AssertionError("the checkouts never reached the held lock")
+
+    holder = threading.Thread(target=hold_orders_table)
+    first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
+    holder.start()
+    try:
+        assert locked.wait(60)
+        first.start()
+        wait_until(lambda: waiting() == 1)
+        second.start()
+        wait_until(lambda: not second.is_alive() or waiting() == 2)
+    finally:
+        release.set()
+        holder.join(120)
+        first.join(120)
+        second.join(120)
+
+    statuses = sorted(status for status, _ in results.values())
+    assert statuses == [201, 409], results
+    (order,) = [body for status, body in results.values() if status == 201]
+    (refusal,) = [body for status, body in results.values() if status == 409]
+    assert refusal == {"message": "This cart has already been ordered.", "orderId": order["id"]}
+    assert Order.objects.count() == 1
+    assert stock_of(mug.variant_id) == 7
