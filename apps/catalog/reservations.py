@@ -15,11 +15,15 @@ def open_reservations(*, placed_after=None, placed_before=None, limit=1000) -> d
     given back by ``ORDER_CANCELLED`` ones, reserved by a checkout (``reserve_stock``; a movement
     entered by hand is a sale) and first reserved within ``[placed_after, placed_before)``.
     One aggregate query over the window's movements."""
-    kinds = [StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED]
-    rows = StockMovement.objects.using(alias_for("catalog")).filter(related_order_id__isnull=False, type__in=kinds)
+    reserved = Q(type=StockMovementType.ORDER, is_reservation=True)
+    given_back = Q(type=StockMovementType.ORDER_CANCELLED, change_quantity__gt=0)
+    rows = StockMovement.objects.using(alias_for("catalog")).filter(
+        reserved | given_back, related_order_id__isnull=False
+    )
     if placed_after is not None:
         rows = rows.filter(timestamp__gte=placed_after)
-    # Only orders a checkout reserved for: a hand-entered ORDER movement is a sale, never "held".
+    # Only orders a checkout reserved for, and only what it reserved (as ``release_stock``
+    # counts): a hand-entered ORDER movement is a sale, never "held".
     rows = (
         rows.values("related_order_id")
         .annotate(

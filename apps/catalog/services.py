@@ -162,17 +162,25 @@ def reserve_stock(lines: Iterable, *, order_id, reason="", savepoint=True):
     return result
 
 
+# What a checkout took for an order is its reservation (a hand-entered ORDER movement is a
+# sale); what was given back, the units ORDER_CANCELLED movements returned (a negative one,
+# entered by hand, took units and gave nothing back).
+_RESERVED = Q(type=StockMovementType.ORDER, is_reservation=True)
+_GIVEN_BACK = Q(type=StockMovementType.ORDER_CANCELLED, change_quantity__gt=0)
+
+
 def release_stock(order_id, *, reason=""):
     """Give back what ``reserve_stock`` took for ``order_id`` (``ORDER_CANCELLED`` movements).
 
     Idempotent: what is already given back is not given back again. Returns the units released.
+    Never more than the reservation: a movement entered by hand with the order's id (before
+    ``adjust_stock`` refused them) is no part of it; one that gave units back counts as given back.
     """
     order_uuid = _uuid_or_400(order_id, "order_id")
-    kinds = [StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED]
     with _atomic():
         variant_ids = sorted(
             set(
-                StockMovement.objects.filter(related_order_id=order_uuid, type__in=kinds).values_list(
+                StockMovement.objects.filter(_RESERVED, related_order_id=order_uuid).values_list(
                     "variant_id", flat=True
                 )
             )
@@ -185,12 +193,21 @@ def release_stock(order_id, *, reason=""):
         list(
             Variant.objects.select_for_update(of=("self",)).filter(id__in=variant_ids).order_by("id").values_list("id")
         )
-        net = (
-            StockMovement.objects.filter(related_order_id=order_uuid, type__in=kinds)
+        ledger = (
+            StockMovement.objects.filter(
+                _RESERVED | _GIVEN_BACK, related_order_id=order_uuid, variant_id__in=variant_ids
+            )
             .values("variant_id")
-            .annotate(total=Sum("change_quantity"))
+            .annotate(
+                taken=Sum("change_quantity", filter=_RESERVED),
+                given=Sum("change_quantity", filter=_GIVEN_BACK),
+            )
         )
-        changes = {row["variant_id"]: -row["total"] for row in net if row["total"] < 0}
+        changes = {}
+        for row in ledger:
+            taken, given = -(row["taken"] or 0), row["given"] or 0
+            if taken - given > 0:
+                changes[row["variant_id"]] = taken - given
         if not changes:
             return 0
         _, _, product_ids = _change_stock(
@@ -207,6 +224,9 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
     """Change one variant's stock by ``change_quantity`` (≠ 0). Returns ``(movement, new_quantity)``.
 
     Going below zero is refused with 400 ``Insufficient stock for the requested decrease.``
+    An ``ORDER`` or ``ORDER_CANCELLED`` movement naming an order a checkout reserved for is
+    refused (400): ``release_stock`` reads that order's ledger, so such a row changed what its
+    cancellation gave back. An order id the checkout never saw (a till's phone sale) is fine.
     """
     vid = _uuid(variant_id, "Variant not found.")
     if isinstance(change_quantity, bool) or not isinstance(change_quantity, int) or change_quantity == 0:
@@ -219,6 +239,11 @@ def adjust_stock(variant_id, change_quantity, movement_type, *, reason="", relat
             order_uuid = uuid.UUID(str(related_order_id))
         except ValueError:
             raise BadRequest("'relatedOrderId' must be a UUID.")
+    if order_uuid is not None and movement_type in (StockMovementType.ORDER, StockMovementType.ORDER_CANCELLED):
+        # No lock needed: a checkout's reservation is the first ledger row with its order's id.
+        if StockMovement.objects.filter(_RESERVED, related_order_id=order_uuid).exists():
+            message = f"Order {order_uuid} was placed at checkout: its stock moves only with its status."
+            raise BadRequest(message, errors={"relatedOrderId": [message]})
     with _atomic():
         locked = events.lock_products(variant_ids=[vid])
         if not locked:

@@ -169,3 +169,57 @@ def test_metrics_report_low_stock(client, db):
     assert "catalog_products 2" in body
     assert "catalog_variants_out_of_stock 1" in body
     assert "catalog_variants_low_stock 2" in body
+
+
+def _entered_by_hand_before_the_rule(variant_id, change, kind, order_id):
+    """A movement the adjust API wrote for a checkout's order before it refused to."""
+    with services._atomic():
+        services._change_stock({variant_id: change}, kind, reason="by hand", related_order_id=order_id)
+
+
+@pytest.mark.parametrize(("kind", "change"), [("ORDER", -5), ("ORDER_CANCELLED", -2), ("ADJUSTMENT", -1)])
+def test_release_gives_back_no_more_than_the_checkout_took(kind, change):
+    """Hand-entered movements naming the order are not its reservation: they stay."""
+    variant = factories.variant_of(factories.product())
+    order_id = uuid.uuid4()
+    services.reserve_stock([(variant.id, 3)], order_id=order_id)
+    _entered_by_hand_before_the_rule(variant.id, change, kind, order_id)
+
+    assert services.release_stock(order_id) == 3
+    assert services.release_stock(order_id) == 0
+    assert stock(variant.id) == 10 + change == ledger_sum(variant.id)
+
+
+def test_what_was_given_back_by_hand_is_not_given_back_twice():
+    variant = factories.variant_of(factories.product())
+    order_id = uuid.uuid4()
+    services.reserve_stock([(variant.id, 3)], order_id=order_id)
+    _entered_by_hand_before_the_rule(variant.id, 1, "ORDER_CANCELLED", order_id)
+
+    assert services.release_stock(order_id) == 2
+    assert stock(variant.id) == 10 == ledger_sum(variant.id)
+
+
+def test_a_released_order_with_a_sale_entered_by_hand_holds_nothing():
+    from apps.catalog.reservations import open_reservations
+
+    variant = factories.variant_of(factories.product())
+    order_id = uuid.uuid4()
+    services.reserve_stock([(variant.id, 3)], order_id=order_id)
+    _entered_by_hand_before_the_rule(variant.id, -5, "ORDER", order_id)
+    assert open_reservations() == {str(order_id): 3}
+    services.release_stock(order_id)
+    assert open_reservations() == {}
+
+
+@pytest.mark.parametrize("kind", ["ORDER", "ORDER_CANCELLED"])
+def test_adjust_refuses_order_movements_for_a_checkouts_order(kind):
+    variant = factories.variant_of(factories.product())
+    order_id = uuid.uuid4()
+    services.reserve_stock([(variant.id, 3)], order_id=order_id)
+    with pytest.raises(BadRequest, match="was placed at checkout"):
+        services.adjust_stock(variant.id, 1 if kind == "ORDER_CANCELLED" else -1, kind, related_order_id=order_id)
+    assert stock(variant.id) == 7 == ledger_sum(variant.id)
+    # An order id of another system (a till's phone sale) is still the staff's to record.
+    services.adjust_stock(variant.id, -1, "ORDER", related_order_id=uuid.uuid4())
+    assert stock(variant.id) == 6

@@ -171,3 +171,47 @@ def test_permissions(api_client, client_as, place):
     admin, _ = client_as("ADMIN")
     assert admin.put(url, {"status": "PAID"}, format="json").status_code == 200
     assert Order.objects.get(id=order["id"]).status == "PAID"
+
+
+def _refusal(order_id):
+    return f"Order {order_id} was placed at checkout: its stock moves only with its status."
+
+
+@pytest.mark.parametrize(("kind", "change"), [("ORDER", -5), ("ORDER_CANCELLED", 3)])
+def test_staff_cannot_move_a_checkout_orders_stock_by_hand(client_as, staff, place, kind, change):
+    """``release_stock(order)`` gives back what the ledger says the order holds; a hand-entered
+    ORDER (or ORDER_CANCELLED) movement carrying a real order's id changed that: cancelling the
+    order then gave back units it never took (or kept some it had). Such a movement is refused;
+    the order's stock moves with its status."""
+    adjuster, _ = client_as("Supervisor")  # adjust:stock
+    product = make_product(stock=10)
+    order = _order(place, product, quantity=3)
+    before = len(movements_of(product.variant_id))
+
+    response = adjuster.post(
+        f"/products/stock/adjust/{product.variant_id}",
+        {"changeQuantity": change, "type": kind, "reason": "till", "relatedOrderId": order["id"]},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"] == {"relatedOrderId": [_refusal(order["id"])]}
+    assert stock_of(product.variant_id) == 7 and len(movements_of(product.variant_id)) == before
+    cancelled = staff.put(f"/orders/{order['id']}/status", {"status": "CANCELLED"}, format="json")
+    assert cancelled.status_code == 200
+    assert stock_of(product.variant_id) == 10
+
+
+def test_staff_can_still_note_an_order_on_a_manual_movement(client_as, place):
+    """A return or a correction may name the order it is about; it is not the order's stock."""
+    adjuster, _ = client_as("Supervisor")
+    product = make_product(stock=10)
+    order = _order(place, product, quantity=3)
+    response = adjuster.post(
+        f"/products/stock/adjust/{product.variant_id}",
+        {"changeQuantity": 1, "type": "ADJUSTMENT", "reason": "returned damaged", "relatedOrderId": order["id"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    services.change_status(order["id"], "CANCELLED")
+    assert stock_of(product.variant_id) == 11  # the order's 3 back, plus the hand-entered unit
