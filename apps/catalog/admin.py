@@ -25,7 +25,7 @@ from apps.catalog.models import (
     Variant,
 )
 from ecommerce.db import alias_for
-from ecommerce.errors import ApiError, NotFound
+from ecommerce.errors import ApiError, Conflict, NotFound
 
 
 def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
@@ -223,15 +223,21 @@ class VariantAdmin(admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def delete_queryset(self, request, queryset):
-        kept = queryset.filter(stock_movements__isnull=False).distinct()
-        if kept.exists():
-            self.message_user(request, f"{kept.count()} variant(s) with stock movements were kept.", messages.WARNING)
+        # Each variant through the service, which checks the ledger under the product's and the
+        # variant's locks: a check made before them (as here once) misses a stock change in
+        # flight. One transaction, in product then variant id order: the lock order of every
+        # write path.
+        kept = 0
         with transaction.atomic(using=alias_for("catalog")):
-            doomed = queryset.filter(stock_movements__isnull=True)
-            locked = events.lock_products(variant_ids=doomed.values_list("id", flat=True))
-            product_ids = set(doomed.values_list("product_id", flat=True))
-            doomed.delete()
-            events.product_changed(product_ids, locked=locked)
+            for variant_id, product_id in queryset.order_by("product_id", "id").values_list("id", "product_id"):
+                try:
+                    services.delete_variant(product_id, variant_id)
+                except NotFound:
+                    pass  # deleted meanwhile
+                except Conflict:
+                    kept += 1
+        if kept:
+            self.message_user(request, f"{kept} variant(s) with stock movements were kept.", messages.WARNING)
 
 
 class ParentFilter(admin.SimpleListFilter):

@@ -198,3 +198,17 @@ def test_the_image_inline_allows_one_primary_image_as_the_api(rf, shirt):
     assert "Only one image can be primary" in str(formset.non_form_errors())
     del data["images-1-is_primary"]
     assert formset_class(data, instance=shirt, prefix="images").is_valid()
+
+
+def test_bulk_delete_of_variants_keeps_those_with_ledger_rows_and_says_so(staff_client, shirt):
+    stocked, spare = shirt.variants.get(stock_quantity=5), shirt.variants.get(stock_quantity=0)
+    response = staff_client.post(
+        "/admin/catalog/variant/",
+        {"action": "delete_selected", "_selected_action": [str(stocked.id), str(spare.id)], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "1 variant(s) with stock movements were kept." in [str(m) for m in response.context["messages"]]
+    assert list(Variant.objects.filter(product=shirt).values_list("id", flat=True)) == [stocked.id]
+    (document,) = product_documents(shirt.id)
+    assert [v["id"] for v in document["variants"]] == [str(stocked.id)]

@@ -1,0 +1,111 @@
+"""The admin's bulk delete of variants against a stock change in flight (PostgreSQL row locks)."""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connections, transaction
+from django.test import RequestFactory
+
+from apps.catalog import services
+from apps.catalog.models import StockMovement, Variant
+from apps.catalog.tests import factories
+from ecommerce.db import alias_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def _waiting_for_a_lock(alias):
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s",
+            [connections[alias].settings_dict["NAME"]],
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_until(condition, what):
+    for _ in range(6000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def _bulk_delete(variant_ids):
+    request = RequestFactory().post("/admin/catalog/variant/")
+    request._messages = CookieStorage(request)
+    model_admin = admin.site._registry[Variant]
+    model_admin.delete_queryset(request, Variant.objects.filter(id__in=variant_ids))
+    return [str(m) for m in request._messages]
+
+
+@pytest.mark.parametrize("first", ["stock change", "bulk delete"])
+def test_bulk_delete_and_a_stock_change_of_a_bare_variant(transactional_db, settings, first):
+    """A variant with no ledger rows yet (no stock: a checkout cannot take it before some stock
+    arrives) is deleted in the admin while staff give it stock. Whichever comes second sees the
+    first: the variant is either gone with no movement, or kept with its movement and reported as
+    kept. The admin checked the ledger before taking any lock: the delete itself re-read it under
+    the product's lock, so the variant was kept, but the admin did not say so."""
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    product = factories.product(
+        variants=[
+            {"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5},
+            {"attributes": {"size": "M"}, "price": Decimal("5.00"), "initial_stock_quantity": 0},
+        ]
+    )
+    bare = product.variants.get(stock_quantity=0)
+    assert not StockMovement.objects.filter(variant=bare).exists()
+    alias = alias_for("catalog")
+    holding, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def change_stock():
+        try:
+            with transaction.atomic(using=alias):
+                services.adjust_stock(bare.id, 4, "ADMIN_UPDATE", reason="delivery")
+                if first == "stock change":
+                    holding.set()
+                    release.wait(60)
+            outcome["stock change"] = "done"
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["stock change"] = type(exc).__name__
+        finally:
+            connections.close_all()
+
+    def delete():
+        try:
+            outcome["bulk delete"] = _bulk_delete([bare.id])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["bulk delete"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    changer, deleter = threading.Thread(target=change_stock), threading.Thread(target=delete)
+    if first == "stock change":
+        changer.start()
+        assert holding.wait(60)
+        deleter.start()
+        _wait_until(lambda: not deleter.is_alive() or _waiting_for_a_lock(alias) >= 1, "the delete waits")
+        release.set()
+    else:
+        deleter.start()
+        deleter.join(60)
+        changer.start()
+    changer.join(60)
+    deleter.join(60)
+
+    movements = StockMovement.objects.filter(variant_id=bare.id)
+    if Variant.objects.filter(id=bare.id).exists():
+        assert first == "stock change", outcome
+        assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
+        assert outcome["stock change"] == "done"
+        assert outcome["bulk delete"] == ["1 variant(s) with stock movements were kept."], outcome
+    else:
+        assert first == "bulk delete", outcome
+        assert not movements.exists()
+        assert outcome["stock change"] == "NotFound"
+        assert outcome["bulk delete"] == [], outcome
