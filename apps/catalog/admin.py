@@ -50,12 +50,29 @@ class VariantForm(forms.ModelForm):
 
 
 class VariantFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            variant = form.instance
-            if variant.pk and StockMovement.objects.filter(variant_id=variant.pk).exists():
-                raise ValidationError("Cannot delete variant with existing stock movements.")
+    """Ticked variants are deleted through ``delete_variant``, in the admin's save transaction.
+
+    The ledger check belongs under the product's and the variant's locks, which the service takes
+    (after the product row the admin's save has just updated, so the lock order holds): checked
+    while validating the form, before any lock, a stock change committed meanwhile went with the
+    variant (the cascade deletes its ledger rows). A refused variant is kept, listed in
+    ``kept_variants`` for the admin's message, and left out of ``deleted_objects`` so the
+    change history does not say it was deleted."""
+
+    def save_existing_objects(self, commit=True):
+        self.kept_variants = []
+        return super().save_existing_objects(commit)
+
+    def delete_existing(self, obj, commit=True):
+        if not commit:
+            return
+        try:
+            services.delete_variant(obj.product_id, obj.pk)
+        except NotFound:
+            pass  # deleted meanwhile: gone, as asked
+        except Conflict:
+            self.deleted_objects.remove(obj)
+            self.kept_variants.append(obj)
 
 
 class VariantInline(admin.TabularInline):
@@ -123,6 +140,11 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description="variants", ordering="n_variants")
     def variant_count(self, obj):
         return obj.n_variants
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for variant in getattr(formset, "kept_variants", ()):
+            self.message_user(request, f"Variant “{variant}” was kept: it has stock movements.", messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,5 +1,7 @@
 """The catalogue's Django admin: pages render, stock changes only through the service action."""
 
+import json
+
 import pytest
 from django.db.models import Sum
 
@@ -212,3 +214,74 @@ def test_bulk_delete_of_variants_keeps_those_with_ledger_rows_and_says_so(staff_
     assert list(Variant.objects.filter(product=shirt).values_list("id", flat=True)) == [stocked.id]
     (document,) = product_documents(shirt.id)
     assert [v["id"] for v in document["variants"]] == [str(stocked.id)]
+
+
+def product_change_form(product, delete=()):
+    """The product's change form as the admin page posts it, with the ``delete`` variants ticked."""
+    deleted = {v.id for v in delete}
+    data = {"sku": product.sku, "name": product.name, "description": product.description or ""}
+    if product.is_active:
+        data["is_active"] = "on"
+
+    def optional(value):
+        return "" if value is None else str(value)
+
+    inlines = {
+        "product_categories": [
+            (link, {"category": str(link.category_id)}) for link in product.product_categories.all()
+        ],
+        "variants": [
+            (
+                v,
+                {
+                    "attributes": json.dumps(v.attributes),
+                    "price": str(v.price),
+                    "cost_price": optional(v.cost_price),
+                    "low_stock_threshold": optional(v.low_stock_threshold),
+                    **({"DELETE": "on"} if v.id in deleted else {}),
+                },
+            )
+            for v in product.variants.order_by("created_at", "id")
+        ],
+        "images": [
+            (
+                i,
+                {
+                    "image_url": i.image_url,
+                    "alt_text": i.alt_text or "",
+                    "order": str(i.order),
+                    **({"is_primary": "on"} if i.is_primary else {}),
+                },
+            )
+            for i in product.images.order_by("order", "created_at", "id")
+        ],
+    }
+    for prefix, rows in inlines.items():
+        data.update({f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(len(rows))})
+        data.update({f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+        for n, (row, fields) in enumerate(rows):
+            data.update({f"{prefix}-{n}-id": str(row.id), f"{prefix}-{n}-product": str(product.id)})
+            data.update({f"{prefix}-{n}-{name}": value for name, value in fields.items()})
+    return data
+
+
+def test_deleting_variants_in_the_product_inline_keeps_those_with_ledger_rows_and_says_so(staff_client, shirt):
+    """The inline deletes through delete_variant: the variant without movements goes, the one with
+    movements stays, and the page says which was kept (the save itself goes through)."""
+    from django.contrib.admin.models import LogEntry
+
+    stocked, spare = shirt.variants.get(stock_quantity=5), shirt.variants.get(stock_quantity=0)
+    form = product_change_form(shirt, delete=[stocked, spare])
+    form["name"] = "Oxford shirt, slim"
+    response = staff_client.post(f"/admin/catalog/product/{shirt.id}/change/", form, follow=True)
+    assert response.status_code == 200
+    assert list(Variant.objects.filter(product=shirt).values_list("id", flat=True)) == [stocked.id]
+    messages = [str(m) for m in response.context["messages"]]
+    assert f"Variant “{stocked}” was kept: it has stock movements." in messages, messages
+    shirt.refresh_from_db()
+    assert shirt.name == "Oxford shirt, slim"
+    (entry,) = LogEntry.objects.filter(object_id=str(shirt.id))
+    assert str(spare) in entry.get_change_message() and str(stocked) not in entry.get_change_message()
+    document = product_documents(shirt.id)[-1]
+    assert [v["id"] for v in document["variants"]] == [str(stocked.id)]
+    assert document["name"] == "Oxford shirt, slim"

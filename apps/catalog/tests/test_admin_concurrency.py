@@ -1,4 +1,5 @@
-"""The admin's bulk delete of variants against a stock change in flight (PostgreSQL row locks)."""
+"""The admin's deletions of variants (bulk action, product inline) against a stock change in flight
+(PostgreSQL row locks)."""
 
 import threading
 import time
@@ -109,3 +110,81 @@ def test_bulk_delete_and_a_stock_change_of_a_bare_variant(transactional_db, sett
         assert not movements.exists()
         assert outcome["stock change"] == "NotFound"
         assert outcome["bulk delete"] == [], outcome
+
+
+@pytest.mark.parametrize("first", ["stock change", "inline delete"])
+def test_inline_delete_and_a_stock_change_of_a_bare_variant(transactional_db, settings, first):
+    """The same race through the product's change page: its variants inline checked the ledger
+    while validating the form, before the product's lock; the delete that followed then took the
+    variant's first movement along (the cascade), so the stock change's ledger row was lost."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from apps.catalog.tests.test_admin import product_change_form
+
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    product = factories.product(
+        variants=[
+            {"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5},
+            {"attributes": {"size": "M"}, "price": Decimal("5.00"), "initial_stock_quantity": 0},
+        ]
+    )
+    bare = product.variants.get(stock_quantity=0)
+    assert not StockMovement.objects.filter(variant=bare).exists()
+    client = Client()
+    # A superuser without a role: the flush of a transactional test removed the seeded roles.
+    client.force_login(get_user_model().objects.create_superuser("staff@example.com", "password123"))
+    form = product_change_form(product, delete=[bare])
+    alias = alias_for("catalog")
+    holding, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def change_stock():
+        try:
+            with transaction.atomic(using=alias):
+                services.adjust_stock(bare.id, 4, "ADMIN_UPDATE", reason="delivery")
+                if first == "stock change":
+                    holding.set()
+                    release.wait(60)
+            outcome["stock change"] = "done"
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["stock change"] = type(exc).__name__
+        finally:
+            connections.close_all()
+
+    def delete():
+        try:
+            response = client.post(f"/admin/catalog/product/{product.id}/change/", form, follow=True)
+            outcome["inline delete"] = (response.status_code, [str(m) for m in response.context["messages"]])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["inline delete"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    changer, deleter = threading.Thread(target=change_stock), threading.Thread(target=delete)
+    if first == "stock change":
+        changer.start()
+        assert holding.wait(60)
+        deleter.start()
+        _wait_until(lambda: not deleter.is_alive() or _waiting_for_a_lock(alias) >= 1, "the save waits")
+        release.set()
+    else:
+        deleter.start()
+        deleter.join(60)
+        changer.start()
+    changer.join(60)
+    deleter.join(60)
+
+    movements = StockMovement.objects.filter(variant_id=bare.id)
+    status, messages = outcome["inline delete"]
+    assert status == 200, outcome
+    if first == "stock change":
+        assert outcome["stock change"] == "done"
+        assert Variant.objects.filter(id=bare.id).exists(), outcome
+        assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
+        assert f"Variant “{bare}” was kept: it has stock movements." in messages, outcome
+    else:
+        assert not Variant.objects.filter(id=bare.id).exists()
+        assert not movements.exists()
+        assert outcome["stock change"] == "NotFound"
+        assert not [m for m in messages if "kept" in m], outcome
