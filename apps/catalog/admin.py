@@ -8,6 +8,8 @@ put in leaf categories.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
@@ -183,7 +185,26 @@ class VariantAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name"]
     readonly_fields = ["stock_quantity", "created_at", "updated_at"]
     autocomplete_fields = ["product"]
-    actions = ["adjust_stock"]
+    actions = ["delete_selected", "adjust_stock"]
+
+    @admin.action(permissions=["delete"], description="Delete selected variants")
+    def delete_selected(self, request, queryset):
+        # Django's own action logs and counts every selected variant as deleted before
+        # delete_queryset runs, so a variant kept for its ledger rows was reported deleted. The
+        # confirmation page and the refusals stay Django's; the deletion reports what it did.
+        if not request.POST.get("post"):
+            return admin_actions.delete_selected(self, request, queryset)
+        _, _, perms_needed, protected = self.get_deleted_objects(queryset, request)
+        if perms_needed or protected:
+            return admin_actions.delete_selected(self, request, queryset)
+        deleted, kept = self._delete_variants(queryset)
+        if deleted:
+            # After the deletion, unlike Django: the instances were read before it and keep their pk.
+            self.log_deletions(request, deleted)
+            n = len(deleted)
+            self.message_user(request, f"Successfully deleted {n} {model_ngettext(self.opts, n)}.", messages.SUCCESS)
+        self._report_kept(request, kept)
+        return None
 
     @admin.action(description="Adjust stock of the selected variants")
     def adjust_stock(self, request, queryset):
@@ -245,21 +266,30 @@ class VariantAdmin(admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def delete_queryset(self, request, queryset):
-        # Each variant through the service, which checks the ledger under the product's and the
-        # variant's locks: a check made before them (as here once) misses a stock change in
-        # flight. One transaction, in product then variant id order: the lock order of every
-        # write path.
-        kept = 0
+        self._report_kept(request, self._delete_variants(queryset)[1])
+
+    def _delete_variants(self, queryset):
+        """``(deleted, kept)`` variants.
+
+        Each variant through the service, which checks the ledger under the product's and the
+        variant's locks: a check made before them (as here once) misses a stock change in flight.
+        One transaction, in product then variant id order: the lock order of every write path."""
+        deleted, kept = [], []
         with transaction.atomic(using=alias_for("catalog")):
-            for variant_id, product_id in queryset.order_by("product_id", "id").values_list("id", "product_id"):
+            for variant in queryset.order_by("product_id", "id"):
                 try:
-                    services.delete_variant(product_id, variant_id)
+                    services.delete_variant(variant.product_id, variant.id)
                 except NotFound:
-                    pass  # deleted meanwhile
+                    continue  # deleted meanwhile
                 except Conflict:
-                    kept += 1
+                    kept.append(variant)
+                else:
+                    deleted.append(variant)
+        return deleted, kept
+
+    def _report_kept(self, request, kept):
         if kept:
-            self.message_user(request, f"{kept} variant(s) with stock movements were kept.", messages.WARNING)
+            self.message_user(request, f"{len(kept)} variant(s) with stock movements were kept.", messages.WARNING)
 
 
 class ParentFilter(admin.SimpleListFilter):
