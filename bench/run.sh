@@ -59,6 +59,9 @@ export GUNICORN_WORKERS=${GUNICORN_WORKERS:-3} GUNICORN_THREADS=${GUNICORN_THREA
 # psycopg's pool (ecommerce/db.py): at most 4 connections per alias and process, no health-check
 # round trip per request; DB_POOL_SIZE=0 measures persistent per-thread connections instead.
 export DB_POOL_SIZE=${DB_POOL_SIZE:-4}
+# Prepared statements after 5 runs of a statement on a connection (finding 17); "" turns them off.
+export DB_PREPARE_THRESHOLD=${DB_PREPARE_THRESHOLD-5}
+[ -n "$DB_PREPARE_THRESHOLD" ] || unset DB_PREPARE_THRESHOLD
 
 PIDS=()
 cleanup() {
@@ -126,7 +129,7 @@ for name in ("bench_default", "bench_auth", "bench_catalog", "bench_orders", "be
 EOF
 "$PY" -c "import redis; redis.Redis.from_url('$REDIS_URL').flushdb()"
 
-echo "== stack: gunicorn ($GUNICORN_WORKERS workers x $GUNICORN_THREADS threads, DB_POOL_SIZE=$DB_POOL_SIZE) on $BASE_URL, relay, consumers"
+echo "== stack: gunicorn ($GUNICORN_WORKERS workers x $GUNICORN_THREADS threads, DB_POOL_SIZE=$DB_POOL_SIZE, DB_PREPARE_THRESHOLD=${DB_PREPARE_THRESHOLD:-off}) on $BASE_URL, relay, consumers"
 start gunicorn "$BIN/gunicorn" -c docker/gunicorn.conf.py --bind "127.0.0.1:$PORT" ecommerce.wsgi:application
 start relay "$PY" manage.py relay_outbox
 start consumer-search "$PY" manage.py consume_events --group search

@@ -38,10 +38,18 @@ APP_CONTEXT = {
 EVERYWHERE = {"events"}
 
 
-def _with_defaults(config, alias, var_dir, pool_size=0):
+def _with_defaults(config, alias, var_dir, pool_size=0, prepare_threshold=None):
     config.setdefault("ATOMIC_REQUESTS", False)
     config["TEST"] = dict(config.get("TEST") or {})
     engine = config.get("ENGINE", "")
+    if prepare_threshold is not None and not engine.endswith("sqlite3"):
+        # Server-side binding and prepared statements: a statement run that many times on a
+        # connection is planned once, not at every run (planning was a third of PostgreSQL's
+        # time per checkout, bench/README.md finding 17). Off by default, as in Django: a
+        # transaction-mode pooler (PgBouncer) in front of PostgreSQL cannot keep them.
+        config.setdefault("OPTIONS", {})
+        config["OPTIONS"]["server_side_binding"] = True
+        config["OPTIONS"]["prepare_threshold"] = prepare_threshold
     if engine.endswith("sqlite3"):
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("timeout", 20)
@@ -70,12 +78,13 @@ def build_databases(env, var_dir):
         default_url = f"sqlite:///{var_dir / 'db.sqlite3'}"
     suffix = env.str("ECOMMERCE_TEST_DB_SUFFIX", default="")
     pool_size = env.int("DB_POOL_SIZE", default=0)
-    databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir, pool_size)}
+    prepare = env.int("DB_PREPARE_THRESHOLD", default=None)
+    databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir, pool_size, prepare)}
     if suffix and not databases["default"]["ENGINE"].endswith("sqlite3"):
         databases["default"]["TEST"]["NAME"] = f"test_{databases['default']['NAME']}_{suffix}"
     for context in CONTEXTS:
         url = env.str(f"{context.upper()}_DATABASE_URL", default=default_url)
-        config = _with_defaults(env.db_url_config(url), context, var_dir, pool_size)
+        config = _with_defaults(env.db_url_config(url), context, var_dir, pool_size, prepare)
         if url == default_url:
             config["TEST"]["MIRROR"] = "default"
             config["SHARED_WITH_DEFAULT"] = True

@@ -3,8 +3,10 @@
 #   1. lint: ruff and the import-linter architecture contracts;
 #   2. embedded tier: SQLite, file cache, inline events (no server needed);
 #   3. service tier (when TEST_SERVICES=1, as in CI): one PostgreSQL database per context,
-#      Redis, the Kafka-protocol broker and the Elasticsearch HTTP API, every test;
-#   4. shared-database tier: every context in one PostgreSQL database, the PostgreSQL tests.
+#      Redis, the Kafka-protocol broker and the Elasticsearch HTTP API, every test, with server-side
+#      binding and prepared statements as production runs (DB_PREPARE_THRESHOLD);
+#   4. shared-database tier: every context in one PostgreSQL database, the PostgreSQL tests, with
+#      Django's default client-side binding.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k cart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +38,7 @@ if [ "${TEST_SERVICES:-0}" = "1" ]; then
   DATABASE_URL="$PG/ecommerce" AUTH_DATABASE_URL="$PG/ecommerce_auth" CATALOG_DATABASE_URL="$PG/ecommerce_catalog" \
   ORDERS_DATABASE_URL="$PG/ecommerce_orders" SEARCH_DATABASE_URL="$PG/ecommerce_search" \
   REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/1} KAFKA_TESTS=1 ELASTICSEARCH_TESTS=1 VAR_DIR="$(mktemp -d)" \
-    run_pytest -m "not real_elasticsearch" "$@"
+  DB_PREPARE_THRESHOLD=5 run_pytest -m "not real_elasticsearch" "$@"
 
   echo "== shared-database tier (every context in one PostgreSQL database)"
   DATABASE_URL="$PG/ecommerce" REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/1} VAR_DIR="$(mktemp -d)" \
