@@ -2,9 +2,9 @@
 
 Run with the bench environment (``*_DATABASE_URL`` of a copy of the bench databases):
 
-    .venv/bin/python bench/search_mix.py --queries 300                # p50/p95 wall and CPU
-    .venv/bin/python bench/search_mix.py --queries 300 --dump a.json  # ... and every answer
-    .venv/bin/python bench/search_mix.py --compare a.json b.json      # same answers?
+    .venv/bin/python bench/mix_search.py --queries 300                # p50/p95 wall and CPU
+    .venv/bin/python bench/mix_search.py --queries 300 --dump a.json  # ... and every answer
+    .venv/bin/python bench/mix_search.py --compare a.json b.json      # same answers?
 
 The words, categories and colours are picked as ``k6/shop.js`` ``setup()`` picks them (words of
 the names of active products on sampled list pages, every category slug, the colours seen), and
