@@ -78,7 +78,10 @@ def build_databases(env, var_dir):
         default_url = f"sqlite:///{var_dir / 'db.sqlite3'}"
     suffix = env.str("ECOMMERCE_TEST_DB_SUFFIX", default="")
     pool_size = env.int("DB_POOL_SIZE", default=0)
-    prepare = env.int("DB_PREPARE_THRESHOLD", default=None)
+    # Unset or empty: off (Django's default). An empty value lets a deployment that sets it for
+    # every role (Compose's .env) turn it off, e.g. behind PgBouncer.
+    prepare = env.str("DB_PREPARE_THRESHOLD", default="").strip()
+    prepare = int(prepare) if prepare else None
     databases = {"default": _with_defaults(env.db_url_config(default_url), "default", var_dir, pool_size, prepare)}
     if suffix and not databases["default"]["ENGINE"].endswith("sqlite3"):
         databases["default"]["TEST"]["NAME"] = f"test_{databases['default']['NAME']}_{suffix}"

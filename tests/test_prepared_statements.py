@@ -30,8 +30,10 @@ def test_the_threshold_turns_on_server_side_binding_for_postgresql_only(monkeypa
     assert "server_side_binding" not in found["catalog"]["OPTIONS"]  # SQLite has no such thing
 
 
-def test_without_the_threshold_django_s_client_side_binding_stays(monkeypatch, tmp_path):
-    found = databases(monkeypatch, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop")
+@pytest.mark.parametrize("threshold", [None, "", " "])
+def test_without_the_threshold_django_s_client_side_binding_stays(monkeypatch, tmp_path, threshold):
+    extra = {} if threshold is None else {"DB_PREPARE_THRESHOLD": threshold}
+    found = databases(monkeypatch, tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop", **extra)
     assert "server_side_binding" not in found["default"].get("OPTIONS", {})
 
 

@@ -150,7 +150,7 @@ def test_development_override_mounts_the_source_and_reloads(compose, override):
 
 def test_env_example_lists_every_variable_the_compose_file_substitutes():
     text = (DOCKER / "docker-compose.yml").read_text()
-    substituted = set(re.findall(r"\$\{([A-Z_]+)(?::-[^}]*)?\}", text))
+    substituted = set(re.findall(r"\$\{([A-Z_]+)(?::?-[^}]*)?\}", text))
     example = {
         line.split("=", 1)[0]
         for line in (DOCKER / ".env.example").read_text().splitlines()
