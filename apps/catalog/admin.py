@@ -36,6 +36,12 @@ def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
         events.product_changed(product_ids, event_type)
 
 
+def _variant_label(variant):
+    """``SHIRT-1 Oxford shirt (color: blue, size: L)``: ``Variant.__str__`` shows the product's
+    UUID. The variant's product must be loaded (it may be deleted by then)."""
+    return f"{variant.product} ({variant.attributes_text() or variant.pk})"
+
+
 class VariantForm(forms.ModelForm):
     """The API's rule for attributes (a flat object of scalars, names without ':'): anything else
     broke the product's document (a list: a 500 on save) or reached the index as nonsense."""
@@ -146,7 +152,8 @@ class ProductAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         for variant in getattr(formset, "kept_variants", ()):
-            self.message_user(request, f"Variant “{variant}” was kept: it has stock movements.", messages.WARNING)
+            label = _variant_label(variant)
+            self.message_user(request, f"Variant “{label}” was kept: it has stock movements.", messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

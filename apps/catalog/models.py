@@ -105,8 +105,13 @@ class Variant(models.Model):
         ]
 
     def __str__(self):
-        attrs = ", ".join(f"{k}: {v}" for k, v in (self.attributes or {}).items())
+        attrs = self.attributes_text()
         return f"{self.product_id} ({attrs})" if attrs else str(self.id)
+
+    def attributes_text(self):
+        """``color: blue, size: L`` (empty without attributes), by name: PostgreSQL's jsonb keeps
+        its own key order, not the one written."""
+        return ", ".join(f"{k}: {v}" for k, v in sorted((self.attributes or {}).items()))
 
 
 class ProductImage(models.Model):

@@ -182,7 +182,7 @@ def test_inline_delete_and_a_stock_change_of_a_bare_variant(transactional_db, se
         assert outcome["stock change"] == "done"
         assert Variant.objects.filter(id=bare.id).exists(), outcome
         assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
-        assert f"Variant “{bare}” was kept: it has stock movements." in messages, outcome
+        assert f"Variant “{product} (size: M)” was kept: it has stock movements." in messages, outcome
     else:
         assert not Variant.objects.filter(id=bare.id).exists()
         assert not movements.exists()
