@@ -9,10 +9,14 @@ put in leaf categories.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
-from django.contrib.admin.utils import model_ngettext
+from django.contrib.admin.exceptions import DisallowedModelAdminToField
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.catalog import events, services
@@ -36,10 +40,36 @@ def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
         events.product_changed(product_ids, event_type)
 
 
+# What became of a variant the admin asked ``delete_variant`` to delete.
+DELETED, KEPT, GONE = "deleted", "kept", "gone"
+
+
 def _variant_label(variant):
     """``SHIRT-1 Oxford shirt (color: blue, size: L)``: ``Variant.__str__`` shows the product's
     UUID. The variant's product must be loaded (it may be deleted by then)."""
     return f"{variant.product} ({variant.attributes_text() or variant.pk})"
+
+
+def _delete_through_service(variant):
+    """Delete ``variant``, as the page read it, through ``delete_variant``, which checks the
+    ledger under the product's and the variant's locks. Returns ``(outcome, product)``: DELETED;
+    KEPT (it has ledger rows, maybe committed since the page was read); GONE (deleted meanwhile,
+    by someone else)."""
+    try:
+        services.delete_variant(variant.product_id, variant.pk)
+    except Conflict:
+        return KEPT, None
+    except NotFound:
+        return GONE, None
+    return DELETED, None
+
+
+def _not_deleted_message(outcome, variant, product):
+    """``(text, level)`` for a variant ``_delete_through_service`` did not delete."""
+    label = _variant_label(variant)
+    if outcome == KEPT:
+        return f"Variant “{label}” was kept: it has stock movements.", messages.WARNING
+    return f"Variant “{label}” had already been deleted.", messages.INFO
 
 
 class VariantForm(forms.ModelForm):
@@ -255,22 +285,53 @@ class VariantAdmin(admin.ModelAdmin):
             events.product_changed(product_ids, locked=locked)
 
     def delete_model(self, request, obj):
-        # Through the service: the product's document loses the variant (the search index and
-        # the orders' copies follow), and a variant with ledger rows is refused.
-        try:
-            services.delete_variant(obj.product_id, obj.id)
-        except ApiError as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)
+        # Not reached from the delete page (delete_view deletes itself); should Django call it,
+        # still through the service, which refuses a variant with ledger rows.
+        outcome, product = _delete_through_service(obj)
+        if outcome != DELETED:
+            self.message_user(request, *_not_deleted_message(outcome, obj, product))
 
     # A variant with ledger rows is kept (as in the API: 409); a whole product may still be deleted
     # with its variants, so this is not a has_delete_permission rule (the cascade check asks it).
     def delete_view(self, request, object_id, extra_context=None):
-        if StockMovement.objects.filter(variant_id=object_id).exists():
-            self.message_user(request, "Cannot delete variant with existing stock movements.", messages.ERROR)
-            from django.shortcuts import redirect
+        """Django's confirmation page and refusals; the confirmed deletion goes through the
+        service, and only a real deletion is logged and reported, as in the bulk action.
 
-            return redirect("admin:catalog_variant_changelist")
-        return super().delete_view(request, object_id, extra_context)
+        Django logs the deletion and says "deleted successfully" before ``delete_model`` runs:
+        a variant the service kept (ledger rows committed after this page's own check, which
+        took no lock) was logged and reported as deleted, next to the refusal."""
+        if not (request.method == "POST" and request.POST):  # the confirmation page
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and StockMovement.objects.filter(variant=obj).exists():
+                # Django's page would list the ledger rows as going with the variant, which the
+                # service refuses. Only a hint: the confirmation is checked again, under the locks.
+                label = _variant_label(obj)
+                self.message_user(
+                    request, f"Variant “{label}” cannot be deleted: it has stock movements.", messages.ERROR
+                )
+                return redirect(self._admin_url("changelist"))
+            return super().delete_view(request, object_id, extra_context)
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.to_field_allowed(request, to_field):
+            raise DisallowedModelAdminToField(f"The field {to_field} cannot be referenced.")
+        obj = self.get_object(request, unquote(object_id), to_field)
+        if obj is None or not self.has_delete_permission(request, obj):
+            return super().delete_view(request, object_id, extra_context)  # Django's redirect or 403
+        _, _, perms_needed, protected = self.get_deleted_objects([obj], request)
+        if perms_needed or protected:
+            return super().delete_view(request, object_id, extra_context)  # Django's refusal
+        label = _variant_label(obj)  # before the deletion: the product may go too (a product delete)
+        outcome, product = _delete_through_service(obj)
+        if outcome == DELETED:
+            self.log_deletions(request, [obj])  # the instance was read before, so it keeps its pk
+            return self.response_delete(request, label, obj.serializable_value(to_field or self.opts.pk.attname))
+        self.message_user(request, *_not_deleted_message(outcome, obj, product))
+        return redirect(self._admin_url("changelist") if outcome == GONE else self._admin_url("change", obj.pk))
+
+    def _admin_url(self, view, *args):
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}", args=args, current_app=self.admin_site.name
+        )
 
     def delete_queryset(self, request, queryset):
         self._report_kept(request, self._delete_variants(queryset)[1])

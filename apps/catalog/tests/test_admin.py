@@ -102,6 +102,33 @@ def test_a_variant_with_ledger_rows_is_kept(staff_client, shirt):
     assert Variant.objects.filter(id=variant.id).exists()
 
 
+def test_the_delete_page_reports_and_logs_only_a_real_deletion(staff_client, shirt):
+    """Confirmed on the variant's delete page, a variant with ledger rows is refused by the
+    service (its check under the locks): a warning, no "deleted successfully", no log entry.
+    Django logged and reported the deletion before delete_model ran; only this page's own check,
+    made before any lock, hid that here (test_admin_concurrency has the stock change that slips
+    past it)."""
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    stocked, spare = shirt.variants.get(stock_quantity=5), shirt.variants.get(stock_quantity=0)
+    response = staff_client.post(f"/admin/catalog/variant/{stocked.id}/delete/", {"post": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == f"/admin/catalog/variant/{stocked.id}/change/"
+    assert [str(m) for m in response.context["messages"]] == [
+        "Variant “SHIRT-1 Oxford shirt (color: white, size: M)” was kept: it has stock movements."
+    ]
+    assert Variant.objects.filter(id=stocked.id).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+    response = staff_client.post(f"/admin/catalog/variant/{spare.id}/delete/", {"post": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/catalog/variant/"
+    assert [str(m) for m in response.context["messages"]] == [
+        "The variant “SHIRT-1 Oxford shirt (color: blue, size: L)” was deleted successfully."
+    ]
+    assert not Variant.objects.filter(id=spare.id).exists()
+    (entry,) = LogEntry.objects.filter(action_flag=DELETION)
+    assert entry.object_id == str(spare.id)
+
+
 def product_documents(product_id):
     from apps.events.models import OutboxEvent
     from ecommerce.db import alias_for

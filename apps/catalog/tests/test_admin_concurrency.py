@@ -188,3 +188,94 @@ def test_inline_delete_and_a_stock_change_of_a_bare_variant(transactional_db, se
         assert not movements.exists()
         assert outcome["stock change"] == "NotFound"
         assert not [m for m in messages if "kept" in m], outcome
+
+
+def _staff_client():
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    # A superuser without a role: the flush of a transactional test removed the seeded roles.
+    client.force_login(get_user_model().objects.create_superuser("staff@example.com", "password123"))
+    return client
+
+
+def _post(client, url, data):
+    """``(status, messages)`` of the page the POST lands on."""
+    response = client.post(url, data, follow=True)
+    return response.status_code, [str(m) for m in response.context["messages"]]
+
+
+def _while_held(hold, act):
+    """``act()`` in a thread while ``hold()`` runs in a catalogue transaction kept open until
+    ``act`` waits for one of its locks; then that transaction commits. Returns ``act``'s result
+    (or its exception's repr)."""
+    alias = alias_for("catalog")
+    holding, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def held():
+        try:
+            with transaction.atomic(using=alias):
+                hold()
+                holding.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    def acting():
+        try:
+            outcome["act"] = act()
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertions
+            outcome["act"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    holder, actor = threading.Thread(target=held), threading.Thread(target=acting)
+    holder.start()
+    assert holding.wait(60)
+    actor.start()
+    _wait_until(lambda: not actor.is_alive() or _waiting_for_a_lock(alias) >= 1, "the admin waits")
+    release.set()
+    holder.join(60)
+    actor.join(60)
+    return outcome["act"]
+
+
+def _deletions():
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    return list(LogEntry.objects.filter(action_flag=DELETION).values_list("object_id", flat=True))
+
+
+def _two_sizes(sku, name):
+    return factories.product(
+        sku,
+        name,
+        variants=[
+            {"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5},
+            {"attributes": {"size": "M"}, "price": Decimal("5.00"), "initial_stock_quantity": 0},
+        ],
+    )
+
+
+def test_the_delete_page_and_a_stock_change_in_flight(transactional_db, settings):
+    """The variant's delete page checked the ledger before any lock, then Django logged the
+    deletion and said "deleted successfully" before delete_model ran: a stock change committed
+    meanwhile kept the variant (the service's check under the locks), yet the page reported and
+    logged its deletion."""
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    product = _two_sizes("TEE-1", "Plain tee")
+    bare = product.variants.get(stock_quantity=0)
+    client = _staff_client()
+
+    status, messages = _while_held(
+        lambda: services.adjust_stock(bare.id, 4, "ADMIN_UPDATE", reason="delivery"),
+        lambda: _post(client, f"/admin/catalog/variant/{bare.id}/delete/", {"post": "yes"}),
+    )
+
+    assert status == 200
+    assert messages == ["Variant “TEE-1 Plain tee (size: M)” was kept: it has stock movements."]
+    assert _deletions() == []
+    movements = StockMovement.objects.filter(variant_id=bare.id)
+    assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
