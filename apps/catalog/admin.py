@@ -41,7 +41,7 @@ def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
 
 
 # What became of a variant the admin asked ``delete_variant`` to delete.
-DELETED, KEPT, GONE = "deleted", "kept", "gone"
+DELETED, KEPT, MOVED, GONE = "deleted", "kept", "moved", "gone"
 
 
 def _variant_label(variant):
@@ -53,14 +53,21 @@ def _variant_label(variant):
 def _delete_through_service(variant):
     """Delete ``variant``, as the page read it, through ``delete_variant``, which checks the
     ledger under the product's and the variant's locks. Returns ``(outcome, product)``: DELETED;
-    KEPT (it has ledger rows, maybe committed since the page was read); GONE (deleted meanwhile,
-    by someone else)."""
+    KEPT (it has ledger rows, maybe committed since the page was read); MOVED since the page was
+    read, to ``product``; GONE (deleted meanwhile, by someone else).
+
+    A variant moved meanwhile is not followed to its new product: the staff confirmed deleting
+    the old product's variant, a move means someone was editing it, and a deletion cannot be
+    undone while a refusal is one click from being redone. ``delete_variant(old product, id)``
+    raises NotFound for a moved variant as for a deleted one, hence the re-read, unlocked: it
+    only chooses what the page says."""
     try:
         services.delete_variant(variant.product_id, variant.pk)
     except Conflict:
         return KEPT, None
     except NotFound:
-        return GONE, None
+        now = Variant.objects.select_related("product").filter(pk=variant.pk).first()
+        return (GONE, None) if now is None else (MOVED, now.product)
     return DELETED, None
 
 
@@ -69,6 +76,8 @@ def _not_deleted_message(outcome, variant, product):
     label = _variant_label(variant)
     if outcome == KEPT:
         return f"Variant “{label}” was kept: it has stock movements.", messages.WARNING
+    if outcome == MOVED:
+        return f"Variant “{label}” was not deleted: it was moved to “{product}” meanwhile.", messages.WARNING
     return f"Variant “{label}” had already been deleted.", messages.INFO
 
 
@@ -93,24 +102,22 @@ class VariantFormSet(forms.BaseInlineFormSet):
     The ledger check belongs under the product's and the variant's locks, which the service takes
     (after the product row the admin's save has just updated, so the lock order holds): checked
     while validating the form, before any lock, a stock change committed meanwhile went with the
-    variant (the cascade deletes its ledger rows). A refused variant is kept, listed in
-    ``kept_variants`` for the admin's message, and left out of ``deleted_objects`` so the
-    change history does not say it was deleted."""
+    variant (the cascade deletes its ledger rows). A variant not deleted (kept for its ledger
+    rows, moved to another product or deleted by someone else meanwhile) is listed in
+    ``not_deleted`` for the admin's message, and left out of ``deleted_objects`` so the change
+    history does not say this save deleted it."""
 
     def save_existing_objects(self, commit=True):
-        self.kept_variants = []
+        self.not_deleted = []
         return super().save_existing_objects(commit)
 
     def delete_existing(self, obj, commit=True):
         if not commit:
             return
-        try:
-            services.delete_variant(obj.product_id, obj.pk)
-        except NotFound:
-            pass  # deleted meanwhile: gone, as asked
-        except Conflict:
+        outcome, product = _delete_through_service(obj)
+        if outcome != DELETED:
             self.deleted_objects.remove(obj)
-            self.kept_variants.append(obj)
+            self.not_deleted.append((outcome, obj, product))
 
 
 class VariantInline(admin.TabularInline):
@@ -181,9 +188,8 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
-        for variant in getattr(formset, "kept_variants", ()):
-            label = _variant_label(variant)
-            self.message_user(request, f"Variant “{label}” was kept: it has stock movements.", messages.WARNING)
+        for outcome, variant, product in getattr(formset, "not_deleted", ()):
+            self.message_user(request, *_not_deleted_message(outcome, variant, product))
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -234,13 +240,14 @@ class VariantAdmin(admin.ModelAdmin):
         _, _, perms_needed, protected = self.get_deleted_objects(queryset, request)
         if perms_needed or protected:
             return admin_actions.delete_selected(self, request, queryset)
-        deleted, kept = self._delete_variants(queryset)
+        outcomes = self._delete_variants(queryset)
+        deleted = [variant for variant, _ in outcomes[DELETED]]
         if deleted:
             # After the deletion, unlike Django: the instances were read before it and keep their pk.
             self.log_deletions(request, deleted)
             n = len(deleted)
             self.message_user(request, f"Successfully deleted {n} {model_ngettext(self.opts, n)}.", messages.SUCCESS)
-        self._report_kept(request, kept)
+        self._report_not_deleted(request, outcomes)
         return None
 
     @admin.action(description="Adjust stock of the selected variants")
@@ -334,30 +341,31 @@ class VariantAdmin(admin.ModelAdmin):
         )
 
     def delete_queryset(self, request, queryset):
-        self._report_kept(request, self._delete_variants(queryset)[1])
+        self._report_not_deleted(request, self._delete_variants(queryset))
 
     def _delete_variants(self, queryset):
-        """``(deleted, kept)`` variants.
+        """``{outcome: [(variant, product), ...]}`` (``_delete_through_service``'s).
 
         Each variant through the service, which checks the ledger under the product's and the
         variant's locks: a check made before them (as here once) misses a stock change in flight.
         One transaction, in product then variant id order: the lock order of every write path."""
-        deleted, kept = [], []
+        outcomes = {DELETED: [], KEPT: [], MOVED: [], GONE: []}
         with transaction.atomic(using=alias_for("catalog")):
-            for variant in queryset.order_by("product_id", "id"):
-                try:
-                    services.delete_variant(variant.product_id, variant.id)
-                except NotFound:
-                    continue  # deleted meanwhile
-                except Conflict:
-                    kept.append(variant)
-                else:
-                    deleted.append(variant)
-        return deleted, kept
+            for variant in queryset.select_related("product").order_by("product_id", "id"):
+                outcome, product = _delete_through_service(variant)
+                outcomes[outcome].append((variant, product))
+        return outcomes
 
-    def _report_kept(self, request, kept):
-        if kept:
-            self.message_user(request, f"{len(kept)} variant(s) with stock movements were kept.", messages.WARNING)
+    def _report_not_deleted(self, request, outcomes):
+        if outcomes[KEPT]:
+            n = len(outcomes[KEPT])
+            self.message_user(request, f"{n} variant(s) with stock movements were kept.", messages.WARNING)
+        # One by one: rare (a move in flight), and the page should say where each one went.
+        for variant, product in outcomes[MOVED]:
+            self.message_user(request, *_not_deleted_message(MOVED, variant, product))
+        if outcomes[GONE]:
+            n = len(outcomes[GONE])
+            self.message_user(request, f"{n} variant(s) had already been deleted.", messages.INFO)
 
 
 class ParentFilter(admin.SimpleListFilter):

@@ -279,3 +279,56 @@ def test_the_delete_page_and_a_stock_change_in_flight(transactional_db, settings
     assert _deletions() == []
     movements = StockMovement.objects.filter(variant_id=bare.id)
     assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
+
+
+@pytest.mark.parametrize("page", ["delete page", "bulk delete", "inline delete"])
+@pytest.mark.parametrize("meanwhile", ["moved", "deleted"])
+def test_a_variant_moved_or_deleted_meanwhile(transactional_db, settings, meanwhile, page):
+    """The admin read the variant as the first product's; a move to another product (or a
+    deletion) committed before the admin's delete took the first product's lock, so
+    ``delete_variant(first, variant)`` found no such variant. The pages took that for "deleted
+    meanwhile, as asked": the inline logged a deletion it did not make, the bulk action said
+    nothing, the delete page said both "Variant not found" and "deleted successfully". A moved
+    variant stays where it was moved (it was changed since the page was read); either way the
+    page says what happened and logs no deletion."""
+    from apps.catalog import events
+    from apps.catalog.tests.test_admin import product_change_form
+
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    first, other = _two_sizes("TEE-1", "Plain tee"), _two_sizes("TEE-2", "Striped tee")
+    bare = first.variants.get(stock_quantity=0)
+    client = _staff_client()
+
+    def move():  # as the variant admin's save_model: both products locked, then the variant
+        events.lock_products([first.id, other.id])
+        Variant.objects.filter(id=bare.id).update(product_id=other.id)
+
+    def delete():
+        services.delete_variant(first.id, bare.id)
+
+    act = {
+        "delete page": lambda: _post(client, f"/admin/catalog/variant/{bare.id}/delete/", {"post": "yes"}),
+        "bulk delete": lambda: (200, _bulk_delete([bare.id])),
+        "inline delete": lambda: _post(
+            client, f"/admin/catalog/product/{first.id}/change/", product_change_form(first, delete=[bare])
+        ),
+    }[page]
+    status, messages = _while_held(move if meanwhile == "moved" else delete, act)
+
+    assert status == 200
+    if meanwhile == "moved":
+        assert Variant.objects.get(id=bare.id).product_id == other.id
+        said = "Variant “TEE-1 Plain tee (size: M)” was not deleted: it was moved to “TEE-2 Striped tee” meanwhile."
+    else:
+        assert not Variant.objects.filter(id=bare.id).exists()
+        said = {
+            "bulk delete": "1 variant(s) had already been deleted.",
+        }.get(page, "Variant “TEE-1 Plain tee (size: M)” had already been deleted.")
+    assert said in messages, messages
+    assert not [m for m in messages if "deleted successfully" in m or "Successfully deleted" in m], messages
+    assert _deletions() == []
+    if page == "inline delete":
+        from django.contrib.admin.models import LogEntry
+
+        (entry,) = LogEntry.objects.filter(object_id=str(first.id))
+        assert "Deleted" not in entry.get_change_message(), entry.get_change_message()
