@@ -13,7 +13,7 @@ from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -38,6 +38,25 @@ def _publish_after_admin_change(product_ids, event_type=events.PRODUCT_UPDATED):
     # The admin runs its change views in transaction.atomic on the model's database.
     with transaction.atomic(using=alias_for("catalog")):
         events.product_changed(product_ids, event_type)
+
+
+class SavesOnlyWhatStillExists:
+    """A change page whose object (or an inline's) was deleted after the page read it: the
+    models' ``save()`` updates only (``Product``, ``Variant``), so Django's "no row updated" error
+    ends the save, rolled back, instead of inserting the row again. The page says so."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DatabaseError as exc:
+            if object_id is None or "did not affect any rows" not in str(exc):
+                raise
+        self.message_user(
+            request,
+            "Something on this page was deleted while you were editing it: nothing was saved.",
+            messages.ERROR,
+        )
+        return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
 
 # What became of a variant the admin asked ``delete_variant`` to delete.
@@ -169,7 +188,7 @@ class ProductCategoryInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(SavesOnlyWhatStillExists, admin.ModelAdmin):
     list_display = ["sku", "name", "is_active", "variant_count", "created_at"]
     list_filter = ["is_active", ("categories", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sku", "name"]
@@ -221,7 +240,7 @@ class StockAdjustForm(forms.Form):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(SavesOnlyWhatStillExists, admin.ModelAdmin):
     form = VariantForm
     list_display = ["__str__", "product", "price", "stock_quantity", "low_stock_threshold", "updated_at"]
     list_select_related = ["product"]

@@ -3,7 +3,8 @@
 Invariants kept here (the database enforces what it can):
 - ``Variant.stock_quantity >= 0`` (CHECK constraint), prices >= 0 (CHECK constraints);
 - ``stock_quantity`` is changed only by ``services._change_stock``, which writes a
-  ``StockMovement`` in the same transaction, so the sum of a variant's movements equals its stock;
+  ``StockMovement`` in the same transaction, so the sum of a variant's movements equals its stock
+  (``Variant.save()`` of an instance read earlier leaves the stock out);
 - products are linked only to leaf categories (checked by the services: a constraint cannot see
   the tree).
 """
@@ -107,6 +108,17 @@ class Variant(models.Model):
     def __str__(self):
         attrs = self.attributes_text()
         return f"{self.product_id} ({attrs})" if attrs else str(self.id)
+
+    def save(self, *args, **kwargs):
+        # Only ``services._change_stock`` writes the stock, with the ledger row, under the row
+        # lock. An instance read earlier (an admin form waiting for the product's lock while a
+        # checkout commits) would put its older stock back: an update saves every field but the
+        # stock. A row deleted meanwhile then fails the save instead of being inserted again.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "stock_quantity"
+            ]
+        super().save(*args, **kwargs)
 
     def attributes_text(self):
         """``color: blue, size: L`` (empty without attributes), by name: PostgreSQL's jsonb keeps

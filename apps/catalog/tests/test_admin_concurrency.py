@@ -1,6 +1,7 @@
 """The admin's deletions of variants (bulk action, product inline) against a stock change in flight
 (PostgreSQL row locks)."""
 
+import json
 import threading
 import time
 from decimal import Decimal
@@ -332,3 +333,61 @@ def test_a_variant_moved_or_deleted_meanwhile(transactional_db, settings, meanwh
 
         (entry,) = LogEntry.objects.filter(object_id=str(first.id))
         assert "Deleted" not in entry.get_change_message(), entry.get_change_message()
+
+
+def _edit_form(product, variant, page):
+    """``(url, data)`` of a page that changes ``variant``'s price to 6.00."""
+    from apps.catalog.tests.test_admin import product_change_form
+
+    if page == "variant page":
+        data = {"product": str(product.id), "attributes": json.dumps(variant.attributes), "price": "6.00"}
+        data.update(cost_price="", low_stock_threshold="")
+        return f"/admin/catalog/variant/{variant.id}/change/", data
+    data = product_change_form(product)
+    data.update({key: "6.00" for key in data if key.endswith("-price")})
+    return f"/admin/catalog/product/{product.id}/change/", data
+
+
+@pytest.mark.parametrize("page", ["variant page", "product page"])
+def test_an_admin_edit_does_not_write_back_the_stock_it_read(transactional_db, settings, page):
+    """A variant's change page (or the product's inline) read the variant's stock with the form
+    and saved every field: a stock change that committed while the save waited for the
+    product's lock was overwritten, and the stock no longer matched its ledger."""
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    product = factories.product(
+        variants=[{"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5}]
+    )
+    (variant,) = product.variants.all()
+    client = _staff_client()
+    url, data = _edit_form(product, variant, page)
+
+    status = _while_held(
+        lambda: services.adjust_stock(variant.id, -2, "ADJUSTMENT", reason="till"),
+        lambda: client.post(url, data).status_code,
+    )
+
+    variant.refresh_from_db()
+    ledger = sum(StockMovement.objects.filter(variant=variant).values_list("change_quantity", flat=True))
+    assert status == 302
+    assert variant.price == Decimal("6.00")
+    assert variant.stock_quantity == 3 == ledger
+
+
+@pytest.mark.parametrize("page", ["variant page", "product page"])
+def test_an_admin_edit_of_a_variant_deleted_meanwhile_does_not_bring_it_back(transactional_db, settings, page):
+    """The save waited for the product's lock while the variant was deleted; Django then found
+    no row to update and inserted the variant again (its old stock, no ledger, no event)."""
+    settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
+    product = _two_sizes("SHIRT-9", "Shirt")
+    bare = product.variants.get(stock_quantity=0)
+    client = _staff_client()
+    url, data = _edit_form(product, bare, page)
+
+    landed = _while_held(lambda: services.delete_variant(product.id, bare.id), lambda: _post(client, url, data))
+
+    assert not Variant.objects.filter(id=bare.id).exists()
+    status, messages = landed
+    assert status == 200 and "Something on this page was deleted while you were editing it: nothing was saved." in (
+        messages
+    ), landed
+    assert Variant.objects.get(product=product).price == Decimal("5.00")  # nothing of the page saved

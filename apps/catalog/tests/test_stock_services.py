@@ -223,3 +223,19 @@ def test_adjust_refuses_order_movements_for_a_checkouts_order(kind):
     # An order id of another system (a till's phone sale) is still the staff's to record.
     services.adjust_stock(variant.id, -1, "ORDER", related_order_id=uuid.uuid4())
     assert stock(variant.id) == 6
+
+
+def test_saving_a_variant_read_earlier_keeps_the_stock_and_never_inserts_it_again(db):
+    from django.db import DatabaseError, transaction
+
+    product = factories.product(variants=[{"attributes": {}, "price": Decimal("1.00"), "initial_stock_quantity": 5}])
+    stale = product.variants.get()
+    services.adjust_stock(stale.id, -2, "ADJUSTMENT")
+    stale.price = Decimal("2.00")
+    stale.save()
+    fresh = Variant.objects.get(id=stale.id)
+    assert (fresh.price, fresh.stock_quantity) == (Decimal("2.00"), 3)  # the stock the ledger says
+    Variant.objects.filter(id=stale.id).delete()  # as a concurrent delete would, after the read
+    with pytest.raises(DatabaseError), transaction.atomic(using=alias_for("catalog")):
+        stale.save()
+    assert not Variant.objects.filter(id=stale.id).exists()
