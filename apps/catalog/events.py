@@ -27,6 +27,7 @@ from apps.catalog import cache
 from apps.catalog.models import MAX_CATEGORY_DEPTH, Category, Product, ProductCategory, ProductImage, Variant
 from apps.events.outbox import publish, publish_many
 from ecommerce.db import alias_for
+from ecommerce.sql import CompiledQuery, InArray
 
 TOPIC = "product_events"
 
@@ -65,6 +66,32 @@ def product_fields(row):
     }
 
 
+# The 4 reads of the documents, compiled once per connection (ecommerce/sql.py): they run inside
+# every stock reservation, where the ORM's compilation of them cost ~1 ms of CPU per checkout.
+_PRODUCT_ROWS = CompiledQuery(lambda: Product.objects.filter(InArray("id")).values_list(*PRODUCT_COLUMNS, "version"))
+_CATEGORY_ROWS = CompiledQuery(
+    lambda: (
+        ProductCategory.objects.filter(InArray("product_id"))
+        .order_by("category__name", "category_id")
+        .values_list("product_id", "category__name", *PARENT_PATHS)
+    )
+)
+_VARIANT_ROWS = CompiledQuery(
+    lambda: (
+        Variant.objects.filter(InArray("product_id"))
+        .order_by("created_at", "id")
+        .values_list("id", "product_id", "attributes", "price", "stock_quantity")
+    )
+)
+_IMAGE_ROWS = CompiledQuery(
+    lambda: (
+        ProductImage.objects.filter(InArray("product_id"))
+        .order_by("order", "created_at", "id")
+        .values_list("id", "product_id", "image_url", "alt_text", "is_primary", "order")
+    )
+)
+
+
 def product_documents_by_id(product_ids):
     """``{product id: document}``: the contract's product event payload for each product that
     exists, in 4 queries (products, variants, category links with their ancestors' slugs,
@@ -73,8 +100,9 @@ def product_documents_by_id(product_ids):
     ids = list(product_ids)
     if not ids:
         return {}
+    using = _using()
     documents = {}
-    for *row, version in Product.objects.filter(id__in=ids).values_list(*PRODUCT_COLUMNS, "version"):
+    for *row, version in _PRODUCT_ROWS.rows(using, ids):
         documents[row[0]] = {
             **product_fields(row),
             # Not in the original: strictly increases with every event about the product
@@ -92,18 +120,14 @@ def product_documents_by_id(product_ids):
     if not documents:
         return {}
     found = list(documents)
-    links = ProductCategory.objects.filter(product_id__in=found).order_by("category__name", "category_id")
-    for pid, name, *path in links.values_list("product_id", "category__name", *PARENT_PATHS):
+    for pid, name, *path in _CATEGORY_ROWS.rows(using, found):
         document = documents[pid]
         document["category_names"].append(name)
         document["category_slugs"].append(path[0])
         for slug in path:
             if slug is not None and slug not in document["category_path_slugs"]:
                 document["category_path_slugs"].append(slug)
-    variants = Variant.objects.filter(product_id__in=found).order_by("created_at", "id")
-    for vid, pid, attributes, price, stock in variants.values_list(
-        "id", "product_id", "attributes", "price", "stock_quantity"
-    ):
+    for vid, pid, attributes, price, stock in _VARIANT_ROWS.rows(using, found):
         document = documents[pid]
         document["variants"].append(
             {"id": str(vid), "attributes": attributes or {}, "price": money(price), "stockQuantity": stock}
@@ -112,10 +136,7 @@ def product_documents_by_id(product_ids):
             entry = f"{key}:{value}"
             if entry not in document["variant_attributes_flat"]:
                 document["variant_attributes_flat"].append(entry)
-    images = ProductImage.objects.filter(product_id__in=found).order_by("order", "created_at", "id")
-    for iid, pid, url, alt, primary, order in images.values_list(
-        "id", "product_id", "image_url", "alt_text", "is_primary", "order"
-    ):
+    for iid, pid, url, alt, primary, order in _IMAGE_ROWS.rows(using, found):
         documents[pid]["images"].append(
             {"id": str(iid), "imageUrl": url, "altText": alt, "isPrimary": primary, "order": order}
         )

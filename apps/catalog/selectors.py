@@ -14,6 +14,8 @@ from django.db.models import Prefetch
 
 from apps.catalog.events import product_documents_by_id
 from apps.catalog.models import Category, Product, ProductCategory, ProductImage, StockMovement, Variant
+from ecommerce.db import alias_for
+from ecommerce.sql import CompiledQuery, InArray
 
 
 @dataclass(frozen=True)
@@ -40,24 +42,39 @@ def _uuids(values):
     return found
 
 
+# Compiled once per connection (ecommerce/sql.py): every checkout and cart read runs both.
+_SNAPSHOT_ROWS = CompiledQuery(
+    lambda: Variant.objects.filter(InArray("id")).values_list(
+        "id",
+        "product_id",
+        "price",
+        "stock_quantity",
+        "attributes",
+        "product__name",
+        "product__sku",
+        "product__is_active",
+    )
+)
+# Primary first, then by order: the first row seen per product is its picture.
+_PICTURE_ROWS = CompiledQuery(
+    lambda: (
+        ProductImage.objects.filter(InArray("product_id"))
+        .order_by("product_id", "-is_primary", "order", "created_at", "id")
+        .values_list("product_id", "image_url")
+    )
+)
+
+
 def variant_snapshots(variant_ids: Iterable) -> dict[str, VariantSnapshot]:
     """``{variant_id: VariantSnapshot}`` for the variants that exist (2 queries at most)."""
     ids = _uuids(variant_ids)
     if not ids:
         return {}
-    columns = ("id", "product_id", "price", "stock_quantity", "attributes", "product__name", "product__sku")
-    variants = list(Variant.objects.filter(id__in=ids).values_list(*columns, "product__is_active"))
-    product_ids = {row[1] for row in variants}
+    using = alias_for("catalog")
+    variants = _SNAPSHOT_ROWS.rows(using, ids)
     images = {}
-    if product_ids:
-        # Primary first, then by order: the first row seen per product is its picture.
-        rows = (
-            ProductImage.objects.filter(product_id__in=product_ids)
-            .order_by("product_id", "-is_primary", "order", "created_at", "id")
-            .values_list("product_id", "image_url")
-        )
-        for product_id, image_url in rows:
-            images.setdefault(product_id, image_url)
+    for product_id, image_url in _PICTURE_ROWS.rows(using, list({row[1] for row in variants})):
+        images.setdefault(product_id, image_url)
     return {
         str(vid): VariantSnapshot(
             variant_id=str(vid),

@@ -36,6 +36,7 @@ from apps.catalog.models import (
 )
 from ecommerce.db import alias_for
 from ecommerce.errors import BadRequest, Conflict, NotFound
+from ecommerce.sql import CompiledQuery, InArray
 
 MAX_STOCK = 2_000_000_000
 
@@ -67,6 +68,18 @@ def _uuid(value, message):
 # --- Stock: the one writer ---------------------------------------------------------------------
 
 
+# Locks the variant rows only (not their products); reads the products' state in passing.
+# Compiled once per connection (ecommerce/sql.py): it runs in every checkout.
+_LOCKED_VARIANT_ROWS = CompiledQuery(
+    lambda: (
+        Variant.objects.select_for_update(of=("self",))
+        .filter(InArray("id"))
+        .order_by("id")
+        .values_list("id", "stock_quantity", "product_id", "product__is_active", "product__sku")
+    )
+)
+
+
 def _change_stock(
     changes, movement_type, *, reason="", related_order_id=None, require_active=False, is_reservation=False
 ):
@@ -77,13 +90,7 @@ def _change_stock(
     ``Conflict`` (inactive product, when ``require_active``).
     """
     ids = sorted(changes)
-    # Locks the variant rows only (not their products); reads the products' state in passing.
-    rows = list(
-        Variant.objects.select_for_update(of=("self",))
-        .filter(id__in=ids)
-        .order_by("id")
-        .values_list("id", "stock_quantity", "product_id", "product__is_active", "product__sku")
-    )
+    rows = _LOCKED_VARIANT_ROWS.rows(alias_for("catalog"), ids)
     found = {row[0]: row for row in rows}
     for variant_id in ids:
         if variant_id not in found:
@@ -94,7 +101,7 @@ def _change_stock(
         if inactive:
             raise Conflict(f"Product {inactive[0]} is not available.")
     now = timezone.now()
-    result, movements, guard, new_values = {}, [], Q(), []
+    result, movements = {}, []
     for variant_id in ids:
         stock, change = found[variant_id][1], changes[variant_id]
         new_quantity = stock + change
@@ -102,8 +109,6 @@ def _change_stock(
             raise InsufficientStock(variant_id, stock, -change)
         if new_quantity > MAX_STOCK:
             raise BadRequest(f"Stock cannot exceed {MAX_STOCK}.")
-        guard |= Q(id=variant_id, stock_quantity__gte=-change)
-        new_values.append(When(id=variant_id, then=F("stock_quantity") + change))
         result[str(variant_id)] = new_quantity
         movements.append(
             StockMovement(
@@ -116,14 +121,40 @@ def _change_stock(
                 timestamp=now,
             )
         )
-    # One statement for every variant, each row guarded by its own "stays >= 0" condition.
-    updated = Variant.objects.filter(guard).update(
-        stock_quantity=Case(*new_values, default=F("stock_quantity")), updated_at=now
-    )
+    updated = _apply_stock_changes(changes, now)
     if updated != len(ids):  # cannot happen while the rows are locked; kept as a guard
         raise InsufficientStock(ids[0], found[ids[0]][1], -changes[ids[0]])
     StockMovement.objects.bulk_create(movements)
     return result, movements, product_ids
+
+
+def _apply_stock_changes(changes, now):
+    """Add ``{variant_id: change}`` to the variants' stock in one statement, each row guarded by
+    its own "stays >= 0" condition; returns the number of rows updated.
+
+    On PostgreSQL the statement's text is the same for any number of variants (prepared once by
+    the server) and is not compiled by the ORM, whose ``Case``/``When`` form cost ~0.4 ms of CPU
+    per checkout (bench/README.md finding 18). Elsewhere (SQLite) the ORM's form."""
+    ids = sorted(changes)
+    connection = connections[alias_for("catalog")]
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        sql = f"""
+            UPDATE {quote(Variant._meta.db_table)} AS v
+            SET stock_quantity = v.stock_quantity + c.change, updated_at = %s
+            FROM unnest(%s::uuid[], %s::integer[]) AS c(id, change)
+            WHERE v.id = c.id AND v.stock_quantity >= -c.change
+        """  # noqa: S608 - table name only; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, ids, [changes[vid] for vid in ids]])
+            return cursor.rowcount
+    guard, new_values = Q(), []
+    for vid in ids:
+        guard |= Q(id=vid, stock_quantity__gte=-changes[vid])
+        new_values.append(When(id=vid, then=F("stock_quantity") + changes[vid]))
+    return Variant.objects.filter(guard).update(
+        stock_quantity=Case(*new_values, default=F("stock_quantity")), updated_at=now
+    )
 
 
 def _positive_lines(lines):
