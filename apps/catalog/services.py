@@ -36,7 +36,7 @@ from apps.catalog.models import (
 )
 from ecommerce.db import alias_for
 from ecommerce.errors import BadRequest, Conflict, NotFound
-from ecommerce.sql import CompiledQuery, InArray
+from ecommerce.sql import CompiledQuery, InArray, insert_rows
 
 MAX_STOCK = 2_000_000_000
 
@@ -124,7 +124,7 @@ def _change_stock(
     updated = _apply_stock_changes(changes, now)
     if updated != len(ids):  # cannot happen while the rows are locked; kept as a guard
         raise InsufficientStock(ids[0], found[ids[0]][1], -changes[ids[0]])
-    StockMovement.objects.bulk_create(movements)
+    insert_rows(movements, alias_for("catalog"))
     return result, movements, product_ids
 
 

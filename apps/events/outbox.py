@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from apps.events.models import OutboxEvent
+from ecommerce.sql import insert_rows
 
 
 def topic_name(topic):
@@ -25,7 +26,8 @@ def publish_many(topic, event_type, events, *, using, aggregate_type=""):
     events) in the order given."""
     if not connections[using].in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic() with the change it describes")
-    rows = OutboxEvent.objects.using(using).bulk_create(
+    # Without the ORM's insert compiler (ecommerce/sql.py): every checkout writes two events.
+    rows = insert_rows(
         [
             OutboxEvent(
                 topic=topic,
@@ -36,7 +38,8 @@ def publish_many(topic, event_type, events, *, using, aggregate_type=""):
                 source_service=settings.EVENTS_SOURCE_SERVICE,
             )
             for aggregate_id, payload in events
-        ]
+        ],
+        using,
     )
     if rows and settings.EVENTS_TRANSPORT == "inline":
         from apps.events.transports import deliver_inline_after_commit

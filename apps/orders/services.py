@@ -22,6 +22,7 @@ from apps.orders import events
 from apps.orders.models import DenormalizedUser, IdempotencyKey, Order, OrderItem, OrderStatus, PaymentMethod
 from ecommerce.db import alias_for
 from ecommerce.errors import BadRequest, Conflict, NotFound
+from ecommerce.sql import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ def _write_order(order_id, checkout, lines, snapshots, total, cart=None):
     shipping = shipping_cost()
     customer = checkout.customer
     status = OrderStatus.PAID if checkout.payment_method == PaymentMethod.CREDIT_CARD else OrderStatus.PENDING
-    order = Order.objects.using(using).create(
+    order = Order(
         id=order_id,
         user_id=customer.id if customer else None,
         guest_email=None if customer else checkout.guest_email,
@@ -293,7 +294,10 @@ def _write_order(order_id, checkout, lines, snapshots, total, cart=None):
         cart_id=cart.cart_id if cart else None,
         cart_instance_id=cart.instance_id if cart else None,
     )
-    OrderItem.objects.using(using).bulk_create(items)
+    # ``Order.objects.create`` and ``bulk_create`` without the ORM's insert compiler
+    # (ecommerce/sql.py); the order has no signal receivers.
+    insert_rows([order], using)
+    insert_rows(items, using)
     if customer is not None:
         # Events may lag behind: make sure the order can show its customer at once.
         DenormalizedUser.objects.using(using).get_or_create(
