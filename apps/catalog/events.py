@@ -101,8 +101,19 @@ def product_documents_by_id(product_ids):
     if not ids:
         return {}
     using = _using()
+    products = _PRODUCT_ROWS.rows(using, ids)
+    if not products:
+        return {}
+    found = [row[0] for row in products]
+    return documents_from_rows(
+        products, _CATEGORY_ROWS.rows(using, found), _VARIANT_ROWS.rows(using, found), _IMAGE_ROWS.rows(using, found)
+    )
+
+
+def documents_from_rows(products, categories, variants, images):
+    """The documents from the rows of the 4 reads above (``product_documents_by_id``)."""
     documents = {}
-    for *row, version in _PRODUCT_ROWS.rows(using, ids):
+    for *row, version in products:
         documents[row[0]] = {
             **product_fields(row),
             # Not in the original: strictly increases with every event about the product
@@ -117,17 +128,14 @@ def product_documents_by_id(product_ids):
             "variant_attributes_flat": [],
             "images": [],
         }
-    if not documents:
-        return {}
-    found = list(documents)
-    for pid, name, *path in _CATEGORY_ROWS.rows(using, found):
+    for pid, name, *path in categories:
         document = documents[pid]
         document["category_names"].append(name)
         document["category_slugs"].append(path[0])
         for slug in path:
             if slug is not None and slug not in document["category_path_slugs"]:
                 document["category_path_slugs"].append(slug)
-    for vid, pid, attributes, price, stock in _VARIANT_ROWS.rows(using, found):
+    for vid, pid, attributes, price, stock in variants:
         document = documents[pid]
         document["variants"].append(
             {"id": str(vid), "attributes": attributes or {}, "price": money(price), "stockQuantity": stock}
@@ -136,7 +144,7 @@ def product_documents_by_id(product_ids):
             entry = f"{key}:{value}"
             if entry not in document["variant_attributes_flat"]:
                 document["variant_attributes_flat"].append(entry)
-    for iid, pid, url, alt, primary, order in _IMAGE_ROWS.rows(using, found):
+    for iid, pid, url, alt, primary, order in images:
         documents[pid]["images"].append(
             {"id": str(iid), "imageUrl": url, "altText": alt, "isPrimary": primary, "order": order}
         )

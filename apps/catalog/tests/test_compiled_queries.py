@@ -20,45 +20,20 @@ from ecommerce.db import alias_for
 pytestmark = pytest.mark.django_db
 
 
-def orm_documents(ids):
-    """The documents as the ORM built them before the statements were compiled."""
-    documents = {}
-    for *row, version in Product.objects.filter(id__in=ids).values_list(*events.PRODUCT_COLUMNS, "version"):
-        documents[row[0]] = {
-            **events.product_fields(row),
-            "version": version,
-            "category_names": [],
-            "category_slugs": [],
-            "category_path_slugs": [],
-            "variants": [],
-            "variant_attributes_flat": [],
-            "images": [],
-        }
-    links = ProductCategory.objects.filter(product_id__in=list(documents)).order_by("category__name", "category_id")
-    for pid, name, *path in links.values_list("product_id", "category__name", *events.PARENT_PATHS):
-        documents[pid]["category_names"].append(name)
-        documents[pid]["category_slugs"].append(path[0])
-        for slug in path:
-            if slug is not None and slug not in documents[pid]["category_path_slugs"]:
-                documents[pid]["category_path_slugs"].append(slug)
-    variants = Variant.objects.filter(product_id__in=list(documents)).order_by("created_at", "id")
-    for vid, pid, attributes, price, stock in variants.values_list(
-        "id", "product_id", "attributes", "price", "stock_quantity"
-    ):
-        documents[pid]["variants"].append(
-            {"id": str(vid), "attributes": attributes or {}, "price": events.money(price), "stockQuantity": stock}
-        )
-        for key, value in (attributes or {}).items():
-            if f"{key}:{value}" not in documents[pid]["variant_attributes_flat"]:
-                documents[pid]["variant_attributes_flat"].append(f"{key}:{value}")
-    images = ProductImage.objects.filter(product_id__in=list(documents)).order_by("order", "created_at", "id")
-    for iid, pid, url, alt, primary, order in images.values_list(
-        "id", "product_id", "image_url", "alt_text", "is_primary", "order"
-    ):
-        documents[pid]["images"].append(
-            {"id": str(iid), "imageUrl": url, "altText": alt, "isPrimary": primary, "order": order}
-        )
-    return documents
+def orm_rows(ids):
+    """The rows of the 4 reads of the documents as the ORM's querysets give them (the querysets
+    the compiled statements replaced)."""
+    products = Product.objects.filter(id__in=ids).values_list(*events.PRODUCT_COLUMNS, "version")
+    found = [row[0] for row in products]
+    links = ProductCategory.objects.filter(product_id__in=found).order_by("category__name", "category_id")
+    variants = Variant.objects.filter(product_id__in=found).order_by("created_at", "id")
+    images = ProductImage.objects.filter(product_id__in=found).order_by("order", "created_at", "id")
+    return (
+        list(products),
+        list(links.values_list("product_id", "category__name", *events.PARENT_PATHS)),
+        list(variants.values_list("id", "product_id", "attributes", "price", "stock_quantity")),
+        list(images.values_list("id", "product_id", "image_url", "alt_text", "is_primary", "order")),
+    )
 
 
 @pytest.fixture
@@ -88,7 +63,13 @@ def test_documents_match_the_orm(products):
     with transaction.atomic(using=alias_for("catalog")):
         events.lock_products([p.id for p in products])  # versions other than 0
     compiled = events.product_documents_by_id(ids)
-    assert compiled == orm_documents(ids)
+    using, found = alias_for("catalog"), [p.id for p in products]
+    rows = orm_rows(ids)
+    assert events._PRODUCT_ROWS.rows(using, ids) == rows[0]
+    assert events._CATEGORY_ROWS.rows(using, found) == rows[1]
+    assert events._VARIANT_ROWS.rows(using, found) == rows[2]
+    assert events._IMAGE_ROWS.rows(using, found) == rows[3]
+    assert compiled == events.documents_from_rows(*rows)
     assert set(compiled) == {p.id for p in products}
     assert compiled[products[0].id]["category_path_slugs"] == ["phones", "electronics", "shirts", "men", "clothing"]
     # Keys given as strings find the same products.
