@@ -3,7 +3,7 @@
 Building a statement through the ORM (``setup_joins``, ``resolve_expression``, ``as_sql``, the
 insert compiler) costs 0.3-0.5 ms of Python, far more than PostgreSQL takes to run the small,
 fixed-shape statements of a checkout: with the 13 of them below taken out of the ORM, a guest
-checkout's web worker went from ~12.5 to ~7.3 ms of CPU under gunicorn (bench/README.md finding 18).
+checkout's web worker went from ~9.5 to ~5.7 ms of CPU under gunicorn (bench/README.md finding 18).
 
 - ``CompiledQuery`` keeps a ``values_list`` queryset as the definition of a read, compiles it on
   first use on a connection, then only runs the SQL text with new parameters and converts the
