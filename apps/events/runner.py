@@ -9,6 +9,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from apps.events.models import DeadLetter, ProcessedEvent
 from apps.events.registry import Event, RetryLater, subscriptions
 from ecommerce.db import alias_for
+from ecommerce.sql import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,8 @@ def handle(subscription, event, *, known_new=False):
             ):
                 return False
             subscription.handler(event)
-            ProcessedEvent.objects.using(alias).create(group=subscription.group, event_id=event.id)
+            # Every consumer writes one of these per event: without the ORM's insert compiler.
+            insert_rows([ProcessedEvent(group=subscription.group, event_id=event.id)], alias)
     except IntegrityError:
         # Another worker of the same group recorded it first: its effect stands, ours rolled back.
         if ProcessedEvent.objects.using(alias).filter(group=subscription.group, event_id=event.id).exists():

@@ -70,7 +70,9 @@ class DatabaseBackend(Backend):
     # --- writes -------------------------------------------------------------------------------
 
     def upsert(self, document):
-        with transaction.atomic(using=self.alias):
+        # No savepoint of its own: the consumer's runner already gives each event one, and two
+        # more statements per event were a tenth of the search consumer's CPU (bench/README.md).
+        with transaction.atomic(using=self.alias, savepoint=False):
             current = (
                 self._docs()
                 .select_for_update()
