@@ -45,6 +45,29 @@ def _bulk_delete(variant_ids):
     return [str(m) for m in request._messages]
 
 
+def _in_turn(hold, act, *, hold_first):
+    """Both orders of a race. With ``hold_first``, ``act`` runs while ``hold``'s transaction is
+    open (``_while_held``); otherwise ``act`` runs to its end, then ``hold`` in its transaction.
+    Returns ``(hold's outcome, act's)``: "done" or the exception's class name for ``hold``, what
+    ``act`` returned or its exception's repr."""
+    if hold_first:
+        return "done", _while_held(hold, act)
+    try:
+        acted = act()
+    except Exception as exc:  # noqa: BLE001 - reported by the caller's assertions
+        acted = repr(exc)
+    try:
+        with transaction.atomic(using=alias_for("catalog")):
+            hold()
+        return "done", acted
+    except Exception as exc:  # noqa: BLE001 - reported by the caller's assertions
+        return type(exc).__name__, acted
+
+
+def _give_stock(variant):
+    return lambda: services.adjust_stock(variant.id, 4, "ADMIN_UPDATE", reason="delivery")
+
+
 @pytest.mark.parametrize("first", ["stock change", "bulk delete"])
 def test_bulk_delete_and_a_stock_change_of_a_bare_variant(transactional_db, settings, first):
     """A variant with no ledger rows yet (no stock: a checkout cannot take it before some stock
@@ -53,64 +76,25 @@ def test_bulk_delete_and_a_stock_change_of_a_bare_variant(transactional_db, sett
     kept. The admin checked the ledger before taking any lock: the delete itself re-read it under
     the product's lock, so the variant was kept, but the admin did not say so."""
     settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
-    product = factories.product(
-        variants=[
-            {"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5},
-            {"attributes": {"size": "M"}, "price": Decimal("5.00"), "initial_stock_quantity": 0},
-        ]
-    )
+    product = _two_sizes("TEE-1", "Plain tee")
     bare = product.variants.get(stock_quantity=0)
     assert not StockMovement.objects.filter(variant=bare).exists()
-    alias = alias_for("catalog")
-    holding, release = threading.Event(), threading.Event()
-    outcome = {}
 
-    def change_stock():
-        try:
-            with transaction.atomic(using=alias):
-                services.adjust_stock(bare.id, 4, "ADMIN_UPDATE", reason="delivery")
-                if first == "stock change":
-                    holding.set()
-                    release.wait(60)
-            outcome["stock change"] = "done"
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["stock change"] = type(exc).__name__
-        finally:
-            connections.close_all()
-
-    def delete():
-        try:
-            outcome["bulk delete"] = _bulk_delete([bare.id])
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["bulk delete"] = repr(exc)
-        finally:
-            connections.close_all()
-
-    changer, deleter = threading.Thread(target=change_stock), threading.Thread(target=delete)
-    if first == "stock change":
-        changer.start()
-        assert holding.wait(60)
-        deleter.start()
-        _wait_until(lambda: not deleter.is_alive() or _waiting_for_a_lock(alias) >= 1, "the delete waits")
-        release.set()
-    else:
-        deleter.start()
-        deleter.join(60)
-        changer.start()
-    changer.join(60)
-    deleter.join(60)
+    stock_change, reported = _in_turn(
+        _give_stock(bare), lambda: _bulk_delete([bare.id]), hold_first=first == "stock change"
+    )
 
     movements = StockMovement.objects.filter(variant_id=bare.id)
     if Variant.objects.filter(id=bare.id).exists():
-        assert first == "stock change", outcome
+        assert first == "stock change", reported
         assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
-        assert outcome["stock change"] == "done"
-        assert outcome["bulk delete"] == ["1 variant(s) with stock movements were kept."], outcome
+        assert stock_change == "done"
+        assert reported == ["1 variant(s) with stock movements were kept."], reported
     else:
-        assert first == "bulk delete", outcome
+        assert first == "bulk delete", reported
         assert not movements.exists()
-        assert outcome["stock change"] == "NotFound"
-        assert outcome["bulk delete"] == [], outcome
+        assert stock_change == "NotFound"
+        assert reported == [], reported
 
 
 @pytest.mark.parametrize("first", ["stock change", "inline delete"])
@@ -118,77 +102,33 @@ def test_inline_delete_and_a_stock_change_of_a_bare_variant(transactional_db, se
     """The same race through the product's change page: its variants inline checked the ledger
     while validating the form, before the product's lock; the delete that followed then took the
     variant's first movement along (the cascade), so the stock change's ledger row was lost."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
     from apps.catalog.tests.test_admin import product_change_form
 
     settings.EVENTS_TRANSPORT = "kafka"  # no in-process consumers in the threads
-    product = factories.product(
-        variants=[
-            {"attributes": {"size": "S"}, "price": Decimal("5.00"), "initial_stock_quantity": 5},
-            {"attributes": {"size": "M"}, "price": Decimal("5.00"), "initial_stock_quantity": 0},
-        ]
-    )
+    product = _two_sizes("TEE-1", "Plain tee")
     bare = product.variants.get(stock_quantity=0)
     assert not StockMovement.objects.filter(variant=bare).exists()
-    client = Client()
-    # A superuser without a role: the flush of a transactional test removed the seeded roles.
-    client.force_login(get_user_model().objects.create_superuser("staff@example.com", "password123"))
-    form = product_change_form(product, delete=[bare])
-    alias = alias_for("catalog")
-    holding, release = threading.Event(), threading.Event()
-    outcome = {}
+    client, form = _staff_client(), product_change_form(product, delete=[bare])
 
-    def change_stock():
-        try:
-            with transaction.atomic(using=alias):
-                services.adjust_stock(bare.id, 4, "ADMIN_UPDATE", reason="delivery")
-                if first == "stock change":
-                    holding.set()
-                    release.wait(60)
-            outcome["stock change"] = "done"
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["stock change"] = type(exc).__name__
-        finally:
-            connections.close_all()
-
-    def delete():
-        try:
-            response = client.post(f"/admin/catalog/product/{product.id}/change/", form, follow=True)
-            outcome["inline delete"] = (response.status_code, [str(m) for m in response.context["messages"]])
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["inline delete"] = repr(exc)
-        finally:
-            connections.close_all()
-
-    changer, deleter = threading.Thread(target=change_stock), threading.Thread(target=delete)
-    if first == "stock change":
-        changer.start()
-        assert holding.wait(60)
-        deleter.start()
-        _wait_until(lambda: not deleter.is_alive() or _waiting_for_a_lock(alias) >= 1, "the save waits")
-        release.set()
-    else:
-        deleter.start()
-        deleter.join(60)
-        changer.start()
-    changer.join(60)
-    deleter.join(60)
+    stock_change, landed = _in_turn(
+        _give_stock(bare),
+        lambda: _post(client, f"/admin/catalog/product/{product.id}/change/", form),
+        hold_first=first == "stock change",
+    )
 
     movements = StockMovement.objects.filter(variant_id=bare.id)
-    status, messages = outcome["inline delete"]
-    assert status == 200, outcome
+    status, messages = landed
+    assert status == 200, landed
     if first == "stock change":
-        assert outcome["stock change"] == "done"
-        assert Variant.objects.filter(id=bare.id).exists(), outcome
+        assert stock_change == "done"
+        assert Variant.objects.filter(id=bare.id).exists(), landed
         assert Variant.objects.get(id=bare.id).stock_quantity == 4 == sum(m.change_quantity for m in movements)
-        assert f"Variant “{product} (size: M)” was kept: it has stock movements." in messages, outcome
+        assert "Variant “TEE-1 Plain tee (size: M)” was kept: it has stock movements." in messages, landed
     else:
         assert not Variant.objects.filter(id=bare.id).exists()
         assert not movements.exists()
-        assert outcome["stock change"] == "NotFound"
-        assert not [m for m in messages if "kept" in m], outcome
+        assert stock_change == "NotFound"
+        assert not [m for m in messages if "kept" in m], landed
 
 
 def _staff_client():

@@ -15,6 +15,15 @@ from ecommerce.db import alias_for
 pytestmark = pytest.mark.django_db
 
 
+def _wait_until(condition):
+    """Poll ``condition`` (a race test's threads reaching a held lock) for up to a minute."""
+    for _ in range(6000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the checkouts never reached the held lock")
+
+
 @pytest.fixture(autouse=True)
 def _own_cart_cache(settings, tmp_path):
     """The embedded file cache is one directory for every xdist worker, and each test clears it:
@@ -188,22 +197,15 @@ def test_one_cart_checked_out_twice_at_once_is_ordered_once(transactional_db):
             )
             return cursor.fetchone()[0]
 
-    def wait_until(condition):
-        for _ in range(6000):
-            if condition():
-                return
-            time.sleep(0.01)
-        raise AssertionError("the checkouts never reached the held lock")
-
     holder = threading.Thread(target=hold_orders_table)
     first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
     holder.start()
     try:
         assert locked.wait(60)
         first.start()
-        wait_until(lambda: waiting_on_orders_table() == 1)  # the first checkout holds the lines
+        _wait_until(lambda: waiting_on_orders_table() == 1)  # the first checkout holds the lines
         second.start()
-        wait_until(lambda: not second.is_alive() or waiting_on_orders_table() == 2)
+        _wait_until(lambda: not second.is_alive() or waiting_on_orders_table() == 2)
     finally:
         release.set()
         holder.join(120)
@@ -338,22 +340,15 @@ def test_two_checkouts_of_one_cart_past_its_claim_write_one_order(transactional_
             )
             return cursor.fetchone()[0]
 
-    def wait_until(condition):
-        for _ in range(6000):
-            if condition():
-                return
-            time.sleep(0.01)
-        raise AssertionError("the checkouts never reached the held lock")
-
     holder = threading.Thread(target=hold_orders_table)
     first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
     holder.start()
     try:
         assert locked.wait(60)
         first.start()
-        wait_until(lambda: waiting() == 1)
+        _wait_until(lambda: waiting() == 1)
         second.start()
-        wait_until(lambda: not second.is_alive() or waiting() == 2)
+        _wait_until(lambda: not second.is_alive() or waiting() == 2)
     finally:
         release.set()
         holder.join(120)
