@@ -15,7 +15,8 @@ checkout's web worker went from ~9.5 to ~5.7 ms of CPU under gunicorn (bench/REA
   prepared once by PostgreSQL (``DB_PREPARE_THRESHOLD``); ``IN (%s, %s, ...)`` makes one
   statement per list length.
 - ``insert_rows`` is ``bulk_create`` for a few rows: the same values (the fields' own
-  ``pre_save`` and ``get_db_prep_save``), a cached ``INSERT ... VALUES`` text.
+  ``pre_save`` and ``get_db_prep_save``), a cached ``INSERT ... VALUES`` text; ``update_row`` is
+  ``filter(pk=...).update(...)`` for one row, likewise.
 """
 
 import json
@@ -124,10 +125,7 @@ def _insert_sql(connection, model, fields, count, returning):
     key = (model, tuple(field.column for field in fields), count, returning)
     sql = cache.get(key)
     if sql is None:
-        for field in fields:
-            placeholder = getattr(field, "get_placeholder", None)
-            if placeholder is not None and placeholder(None, None, connection) != "%s":
-                raise NotImplementedError(f"{field} has its own SQL placeholder")
+        _check_placeholders(fields, connection)
         quote = connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -198,3 +196,40 @@ def _values(obj, fields, connection):
             raise _Fallback
         values.append(field.get_db_prep_save(value, connection=connection))
     return values
+
+
+def _check_placeholders(fields, connection):
+    for field in fields:
+        placeholder = getattr(field, "get_placeholder", None)
+        if placeholder is not None and placeholder(None, None, connection) != "%s":
+            raise NotImplementedError(f"{field} has its own SQL placeholder")
+
+
+_UPDATES = weakref.WeakKeyDictionary()  # connection wrapper -> {(model, columns): sql}
+
+
+def update_row(model, pk, values, using):
+    """``model.objects.filter(pk=pk).update(**values)`` for plain values (no expressions), without
+    the ORM's compiler: a cached ``UPDATE ... SET ... WHERE pk = %s`` text per model and fields,
+    each value prepared by its field (``get_db_prep_save``, as ``update()`` does). Returns the
+    number of rows updated. The search consumer runs one per stock movement (finding 18)."""
+    connection = connections[using]
+    opts = model._meta
+    fields = [opts.get_field(name) for name in values]
+    cache = _UPDATES.setdefault(connection, {})
+    key = (model, tuple(field.column for field in fields))
+    sql = cache.get(key)
+    if sql is None:
+        _check_placeholders(fields, connection)
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(opts.pk.column)} = %s"  # noqa: S608
+        cache[key] = sql
+    params = [
+        field.get_db_prep_save(value, connection=connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    params.append(opts.pk.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

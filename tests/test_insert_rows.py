@@ -116,3 +116,24 @@ def test_the_same_on_postgresql():
     """Also in the shared-database tier, which binds parameters on the client."""
     test_orders_and_items_as_bulk_create_writes_them()
     test_an_auto_increment_key_is_read_back_in_order()
+
+
+@pytest.mark.parametrize("values", [
+    {"payload": {"name": "Mug", "price": "9.90", "tags": ["a", None], "é": 1.5}, "in_stock": True,
+     "variant_offers": [[990, 3], [1290, 0]], "version": 7},
+    {"payload": {}, "in_stock": False, "variant_offers": [], "version": None, "updated_at": None},
+])  # fmt: skip
+def test_update_row_writes_what_update_writes(values):
+    from django.utils import timezone
+
+    from apps.search.models import SearchDocument
+
+    using = alias_for("search")
+    made = {"payload": {"old": True}, "name": "Mug", "variant_offers": [[1, 1]], "version": 1}
+    fast, orm = (SearchDocument.objects.using(using).create(product_id=uuid.uuid4(), **made) for _ in range(2))
+    values = {"updated_at": timezone.now(), "indexed_at": timezone.now(), **values}
+    assert sql.update_row(SearchDocument, fast.pk, values, using) == 1
+    assert SearchDocument.objects.using(using).filter(pk=orm.pk).update(**values) == 1
+    volatile = ("id", "product_id")
+    assert stored(SearchDocument, [fast], volatile) == stored(SearchDocument, [orm], volatile)
+    assert sql.update_row(SearchDocument, orm.pk + fast.pk + 1000, values, using) == 0  # no such row

@@ -7,8 +7,13 @@ from apps.search.backends import get_backend
 from apps.search.documents import InvalidPayload, from_payload
 from apps.search.models import DeletedProduct
 from ecommerce.db import alias_for
+from ecommerce.sql import CompiledQuery, InArray
 
 logger = logging.getLogger(__name__)
+
+
+# Read for every event the search consumer applies: compiled once per connection (ecommerce/sql.py).
+_TOMBSTONE = CompiledQuery(lambda: DeletedProduct.objects.filter(InArray("product_id")).values_list("product_id"))
 
 
 def index_product(payload, backend=None):
@@ -18,7 +23,7 @@ def index_product(payload, backend=None):
     it back) or the index already holds a newer version (``updatedAt``).
     """
     document = from_payload(payload)
-    if DeletedProduct.objects.using(alias_for("search")).filter(product_id=document.product_id).exists():
+    if _TOMBSTONE.rows(alias_for("search"), [document.product_id]):
         return False
     return (backend or get_backend()).upsert(document)
 

@@ -35,6 +35,7 @@ from apps.search.models import (
 )
 from apps.search.params import PRICE_RANGES, price_bucket
 from ecommerce.db import alias_for
+from ecommerce.sql import CompiledQuery, InArray, update_row
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ def words(text):
     """The words of a text, folded, separated by single spaces: what every engine indexes
     (PostgreSQL's parser would otherwise read "EC-2024" as "ec" and the number -2024)."""
     return " ".join(tokens(text))
+
+
+# The indexed document of a product, locked: every event the search consumer applies reads it.
+# Compiled once per connection (ecommerce/sql.py), as the stock rewrite's UPDATE (update_row):
+# the ORM's compiler was most of the consumer's CPU per stock movement (bench/README.md).
+_INDEXED = CompiledQuery(
+    lambda: (
+        SearchDocument.objects.select_for_update()
+        .filter(InArray("product_id"))
+        .values_list("id", "updated_at", "version", "payload")
+    )
+)
 
 
 class DatabaseBackend(Backend):
@@ -73,13 +86,8 @@ class DatabaseBackend(Backend):
         # No savepoint of its own: the consumer's runner already gives each event one, and two
         # more statements per event were a tenth of the search consumer's CPU (bench/README.md).
         with transaction.atomic(using=self.alias, savepoint=False):
-            current = (
-                self._docs()
-                .select_for_update()
-                .filter(product_id=document.product_id)
-                .values("id", "updated_at", "version", "payload")
-                .first()
-            )
+            rows = _INDEXED.rows(self.alias, [document.product_id])
+            current = dict(zip(("id", "updated_at", "version", "payload"), rows[0], strict=True)) if rows else None
             if current and document.is_older(current["version"], current["updated_at"]):
                 return False
             if current and document.differs_only_in_stock(current["payload"]):
@@ -93,14 +101,15 @@ class DatabaseBackend(Backend):
         """A stock movement: rewrite the payload, ``in_stock`` and the variants' offers, instead
         of deleting and re-inserting the product's rows and full-text entries (the search
         consumer's main cost under checkouts, bench/README.md)."""
-        self._docs().filter(id=row_id).update(
-            payload=document.payload,
-            in_stock=document.in_stock,
-            variant_offers=document.variant_offers,
-            updated_at=document.updated_at,
-            version=document.version,
-            indexed_at=timezone.now(),
-        )
+        values = {
+            "payload": document.payload,
+            "in_stock": document.in_stock,
+            "variant_offers": document.variant_offers,
+            "updated_at": document.updated_at,
+            "version": document.version,
+            "indexed_at": timezone.now(),
+        }
+        update_row(SearchDocument, row_id, values, self.alias)
 
     def delete(self, product_id):
         with transaction.atomic(using=self.alias):
