@@ -24,6 +24,49 @@ def _wait_until(condition):
     raise AssertionError("the checkouts never reached the held lock")
 
 
+def _two_checkouts_at_a_held_orders_table(cart_id, waiting):
+    """Hold the orders table locked, start one checkout of ``cart_id``, then a second once
+    ``waiting()`` counts the first at a lock, release when both wait (or the second is done).
+    Returns ``{"first" | "second": (status, body)}``."""
+    from rest_framework.test import APIClient
+
+    using = alias_for("orders")
+    locked, release = threading.Event(), threading.Event()
+    results = {}
+
+    def hold_orders_table():
+        try:
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                cursor.execute(f'LOCK TABLE "{Order._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
+                locked.set()
+                release.wait(120)
+        finally:
+            connections.close_all()
+
+    def checkout(name):
+        try:
+            response = APIClient().post("/orders", _body(cart_id), format="json")
+            results[name] = (response.status_code, response.json())
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_orders_table)
+    first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
+    holder.start()
+    try:
+        assert locked.wait(60)
+        first.start()
+        _wait_until(lambda: waiting() == 1)  # the first checkout holds the cart's lines
+        second.start()
+        _wait_until(lambda: not second.is_alive() or waiting() == 2)
+    finally:
+        release.set()
+        holder.join(120)
+        first.join(120)
+        second.join(120)
+    return results
+
+
 @pytest.fixture(autouse=True)
 def _own_cart_cache(settings, tmp_path):
     """The embedded file cache is one directory for every xdist worker, and each test clears it:
@@ -161,32 +204,12 @@ def test_one_cart_checked_out_twice_at_once_is_ordered_once(transactional_db):
     the orders table locked, so the first checkout waits with the cart's lines in hand while the
     second one arrives. Before the cart was claimed, both waited there and both wrote an order,
     taking the stock twice."""
-    from rest_framework.test import APIClient
-
     from apps.cart.services import get_cart
 
     mug = make_product(stock=10)
     cart_id = _cart_with((mug, 3))
     using = alias_for("orders")
     table = Order._meta.db_table
-    locked, release = threading.Event(), threading.Event()
-    results = {}
-
-    def hold_orders_table():
-        try:
-            with transaction.atomic(using=using), connections[using].cursor() as cursor:
-                cursor.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
-                locked.set()
-                release.wait(120)
-        finally:
-            connections.close_all()
-
-    def checkout(name):
-        try:
-            response = APIClient().post("/orders", _body(cart_id), format="json")
-            results[name] = response.status_code
-        finally:
-            connections.close_all()
 
     def waiting_on_orders_table():
         with connections[using].cursor() as cursor:
@@ -197,20 +220,8 @@ def test_one_cart_checked_out_twice_at_once_is_ordered_once(transactional_db):
             )
             return cursor.fetchone()[0]
 
-    holder = threading.Thread(target=hold_orders_table)
-    first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
-    holder.start()
-    try:
-        assert locked.wait(60)
-        first.start()
-        _wait_until(lambda: waiting_on_orders_table() == 1)  # the first checkout holds the lines
-        second.start()
-        _wait_until(lambda: not second.is_alive() or waiting_on_orders_table() == 2)
-    finally:
-        release.set()
-        holder.join(120)
-        first.join(120)
-        second.join(120)
+    landed = _two_checkouts_at_a_held_orders_table(cart_id, waiting_on_orders_table)
+    results = {name: status for name, (status, _) in landed.items()}
 
     assert results == {"first": 201, "second": 409}
     assert Order.objects.count() == 1
@@ -303,32 +314,11 @@ def test_two_checkouts_of_one_cart_past_its_claim_write_one_order(transactional_
     (here every claim lapses at once). Both checkouts pass the claim and the "already ordered"
     check, then wait at the orders table (held locked); the database lets one order through, the
     other gets 409 and keeps no stock (split shape: its reservation is compensated)."""
-    from rest_framework.test import APIClient
-
     settings.CART_CHECKOUT_CLAIM_SECONDS = -1
     mug = make_product(stock=10)
     cart_id = _cart_with((mug, 3))
     using = alias_for("orders")
-    table = Order._meta.db_table
     databases = sorted({connections[a].settings_dict["NAME"] for a in (using, alias_for("catalog"))})
-    locked, release = threading.Event(), threading.Event()
-    results = {}
-
-    def hold_orders_table():
-        try:
-            with transaction.atomic(using=using), connections[using].cursor() as cursor:
-                cursor.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
-                locked.set()
-                release.wait(120)
-        finally:
-            connections.close_all()
-
-    def checkout(name):
-        try:
-            response = APIClient().post("/orders", _body(cart_id), format="json")
-            results[name] = (response.status_code, response.json())
-        finally:
-            connections.close_all()
 
     def waiting():
         """Backends of this test's databases waiting for a lock (the orders table, or in the
@@ -340,20 +330,7 @@ def test_two_checkouts_of_one_cart_past_its_claim_write_one_order(transactional_
             )
             return cursor.fetchone()[0]
 
-    holder = threading.Thread(target=hold_orders_table)
-    first, second = (threading.Thread(target=checkout, args=(name,)) for name in ("first", "second"))
-    holder.start()
-    try:
-        assert locked.wait(60)
-        first.start()
-        _wait_until(lambda: waiting() == 1)
-        second.start()
-        _wait_until(lambda: not second.is_alive() or waiting() == 2)
-    finally:
-        release.set()
-        holder.join(120)
-        first.join(120)
-        second.join(120)
+    results = _two_checkouts_at_a_held_orders_table(cart_id, waiting)
 
     statuses = sorted(status for status, _ in results.values())
     assert statuses == [201, 409], results
